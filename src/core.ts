@@ -1,0 +1,54 @@
+/**
+ * The parts one plugin registration wires together, shared by the routes, the guard, the
+ * directory-sync plugin and the testing helpers (through `app.sso`, under a symbol).
+ */
+import type { FastifyInstance } from 'fastify'
+import type { ResolvedOptions } from './options.ts'
+import type { ProviderInstance } from './providers/provider.ts'
+import type { RevocationList, RevokeFilter } from './revocation.ts'
+import type { SessionManager } from './session.ts'
+import type { SsoStore } from './store/store.ts'
+import type { TransactionCookie } from './transaction.ts'
+import type { ErrorLinks } from './error-reply.ts'
+import type { RefreshCoordinator } from './refresh.ts'
+
+/** Internal: everything a registration owns. */
+export interface SsoCore {
+  options: ResolvedOptions
+  provider: ProviderInstance
+  store: SsoStore
+  sessions: SessionManager
+  transactions: TransactionCookie
+  revocations: RevocationList
+  refresher: RefreshCoordinator
+  links: ErrorLinks
+  /** `prefix/login`, for the guard's redirect. */
+  loginPath: string
+}
+
+/** Where `app.sso` keeps the internals. */
+export const kCore = Symbol.for('fastify-sso.core')
+
+/**
+ * `app.sso`: what an application can do with the plugin besides the routes.
+ *
+ * @example
+ * ```ts
+ * // A user left the company: end every session of theirs, on every instance.
+ * await app.sso.revoke({ email: 'bob@globex.test' })
+ * ```
+ */
+export interface SsoDecorator {
+  /** Revokes every session of the user matching any field; their next request is signed out. */
+  revoke(filter: RevokeFilter): Promise<void>
+  /** The absolute login URL for a same-origin path, e.g. for emails and links. */
+  loginUrl(returnTo?: string): string
+  /** @internal */
+  readonly [kCore]: SsoCore
+}
+
+/** The registration's internals, or `undefined` when fastify-sso is not registered on this instance. */
+export function findCore (server: FastifyInstance): SsoCore | undefined {
+  const decorator = (server as FastifyInstance & { sso?: SsoDecorator }).sso
+  return decorator?.[kCore]
+}

@@ -1,0 +1,87 @@
+/**
+ * How a request-time error reaches the user: an escaped HTML page for browser navigations, JSON
+ * `{ statusCode, code, error, message }` for API calls, or a redirect to `errorRedirect`. Never a
+ * stack trace. Every error is logged with the request id; 5xx at error level.
+ */
+import { STATUS_CODES } from 'node:http'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { isSsoError, TransactionMissingError, type SsoError } from './errors.ts'
+import { pageHeaders, renderPage, type PageLink } from './html.ts'
+import { isBrowserNavigation } from './request-kind.ts'
+
+/** Where the error page's links point. */
+export interface ErrorLinks {
+  /** A fresh login (`prefix/login`). */
+  login: string
+  /** The app's home (`defaultReturnTo`). */
+  home: string
+  /** Name of the transaction cookie, for the page that explains a missing one. */
+  transactionCookie: string
+  /** `errorRedirect`, when configured: failed logins are sent there instead. */
+  errorRedirect?: string | undefined
+}
+
+const titles: Record<number, string> = {
+  400: 'Sign-in could not be completed',
+  401: 'Sign-in was rejected',
+  403: 'Access denied',
+  405: 'Not allowed',
+  502: 'The identity provider is not responding',
+  503: 'Temporarily unavailable'
+}
+
+/** Extra explanation for errors whose cause is not obvious from the message. */
+function explanation (error: SsoError, links: ErrorLinks): string[] {
+  if (error.code === TransactionMissingError.code) {
+    return [
+      `The browser did not send the login cookie (${links.transactionCookie}) back with the identity provider's answer. Usual causes:`,
+      '• the login started on another host name than the app\'s configured baseUrl (for example 127.0.0.1 instead of localhost);',
+      '• the browser blocks cookies for this site, or a proxy strips them;',
+      '• the login page was left open longer than ten minutes, or the sign-in was started from the identity provider\'s own portal.',
+      'Starting a fresh login usually fixes it.'
+    ]
+  }
+  return []
+}
+
+/** Turns anything thrown into a coded error; unknown errors become a generic 500 and are logged as bugs. */
+export function toSsoError (err: unknown, request: FastifyRequest): SsoError {
+  if (isSsoError(err)) return err
+  // Fastify's own client errors on the auth routes (unsupported body, body too large) keep
+  // their status and code; their messages describe the request, not internals.
+  const status = (err as { statusCode?: unknown })?.statusCode
+  if (err instanceof Error && typeof status === 'number' && status >= 400 && status < 500) {
+    return Object.assign(new Error(err.message), { code: String((err as { code?: unknown }).code ?? 'FST_SSO_BAD_REQUEST'), statusCode: status })
+  }
+  request.log.error({ err }, 'fastify-sso: unexpected error')
+  return Object.assign(new Error('An unexpected error occurred.'), { code: 'FST_SSO_INTERNAL', statusCode: 500 })
+}
+
+/** Sends a coded error in the form the client expects. */
+export function sendError (request: FastifyRequest, reply: FastifyReply, err: unknown, links: ErrorLinks): FastifyReply {
+  const error = toSsoError(err, request)
+  const status = error.statusCode
+  const entry = { code: error.code, statusCode: status, message: error.message }
+  if (status >= 500) request.log.error(entry, 'fastify-sso: request failed')
+  else request.log.info(entry, 'fastify-sso: request refused')
+
+  reply.header('cache-control', 'no-store')
+  if (links.errorRedirect) {
+    const target = new URL(links.errorRedirect, 'http://placeholder')
+    target.searchParams.set('error', error.code)
+    return reply.redirect(target.pathname + target.search, 302)
+  }
+  reply.code(status)
+  if (!isBrowserNavigation(request)) {
+    return reply.send({ statusCode: status, code: error.code, error: STATUS_CODES[status] ?? 'Error', message: error.message })
+  }
+  const pageLinks: PageLink[] = status === 405 || status === 403
+    ? [{ href: links.home, label: 'Back to the application' }]
+    : [{ href: links.login, label: 'Sign in again' }, { href: links.home, label: 'Back to the application' }]
+  const page = renderPage(titles[status] ?? 'Something went wrong', [
+    error.message,
+    ...explanation(error, links),
+    `Error code: ${error.code}`
+  ], pageLinks)
+  return reply.headers(pageHeaders).send(page)
+}

@@ -1,0 +1,121 @@
+/**
+ * Every error fastify-sso raises, each with a stable `FST_SSO_*` code and its HTTP status.
+ *
+ * The codes are part of the public contract: they appear in JSON error bodies, in the
+ * `?error=` parameter of `errorRedirect`, in logs, and in the README's error table.
+ * A code never changes meaning; new situations get new codes.
+ */
+import createError from '@fastify/error'
+
+// Every constructor takes one argument: the full, human-readable message (what happened and
+// what to do). The default text is used when none is given.
+function code<C extends string, S extends number> (name: C, status: S, fallback: string) {
+  const Ctor = createError<C, S, [string?]>(name, '%s', status)
+  const make = (message: string = fallback) => new Ctor(message)
+  return Object.assign(make, { code: name, statusCode: status })
+}
+
+/** A coded error raised by fastify-sso (an `@fastify/error` instance). */
+export type SsoError = Error & { code: string, statusCode: number }
+
+// ── Configuration (thrown at register / ready) ──────────────────────────────────────────────
+
+/** An option is missing or wrong; the message names the option and how to fix it. */
+export const InvalidOptionError = code('FST_SSO_INVALID_OPTION', 500, 'Invalid fastify-sso option')
+/** The request decorator (default `user`) is already taken by another plugin. */
+export const DecoratorConflictError = code('FST_SSO_DECORATOR_CONFLICT', 500, 'The request decorator is already in use')
+/** `startDevIdp()` refuses to run with NODE_ENV=production. */
+export const DevIdpInProductionError = code('FST_SSO_DEV_IDP_IN_PRODUCTION', 500, 'The development IdP must not run in production')
+
+// ── Login transaction (/login and /callback) ────────────────────────────────────────────────
+
+/** The callback arrived without the transaction cookie set by /login. */
+export const TransactionMissingError = code('FST_SSO_TRANSACTION_MISSING', 400, 'The login transaction cookie is missing')
+/** The callback's `state` matches no pending login of this browser. */
+export const StateMismatchError = code('FST_SSO_STATE_MISMATCH', 400, 'The login state does not match')
+/** The login took longer than the transaction lifetime (10 minutes). */
+export const TransactionExpiredError = code('FST_SSO_TRANSACTION_EXPIRED', 400, 'The login expired; please sign in again')
+/** The transaction was already used by an earlier callback (replay, double submit, back button). */
+export const TransactionReplayedError = code('FST_SSO_TRANSACTION_REPLAYED', 400, 'This login was already completed; please sign in again')
+/** The callback request is malformed (no `code`, repeated parameters, wrong method…). */
+export const InvalidCallbackError = code('FST_SSO_INVALID_CALLBACK', 400, 'The login callback is malformed')
+/** The login request itself is not acceptable (routing parameter conflicts with the configuration…). */
+export const InvalidLoginRequestError = code('FST_SSO_INVALID_LOGIN_REQUEST', 400, 'The login request is not valid')
+/** The provider needs an email, domain, organization or connection to know where to send the user. */
+export const RoutingRequiredError = code('FST_SSO_ROUTING_REQUIRED', 400, 'Enter your work email or organization to sign in')
+/** No organization or connection is configured for this email domain. */
+export const UnknownDomainError = code('FST_SSO_UNKNOWN_DOMAIN', 400, 'Single sign-on is not set up for this email domain')
+
+// ── Identity provider outcomes ──────────────────────────────────────────────────────────────
+
+/** The identity provider answered the callback with `error=` (cancelled, denied, misconfigured). */
+export const IdpError = code('FST_SSO_IDP_ERROR', 400, 'The identity provider reported an error')
+/** The authorization code was rejected by the IdP (expired, already used): start a fresh login. */
+export const InvalidGrantError = code('FST_SSO_INVALID_GRANT', 400, 'The identity provider rejected the login code; please sign in again')
+/** The ID token or profile failed verification (signature, algorithm, issuer, audience, nonce, expiry, claims). */
+export const TokenRejectedError = code('FST_SSO_TOKEN_REJECTED', 401, 'The identity token was rejected')
+/** The identity provider could not be reached, failed, answered something malformed, or took longer than 10 s. */
+export const IdpUnavailableError = code('FST_SSO_IDP_UNAVAILABLE', 502, 'The identity provider is unavailable; please try again')
+
+// ── Authorization ───────────────────────────────────────────────────────────────────────────
+
+/** `onLogin` denied the user (returned `false` or threw). */
+export const LoginDeniedError = code('FST_SSO_LOGIN_DENIED', 403, 'You are not allowed to sign in to this application')
+/** The user signed in through a different organization than the one the login asked for. */
+export const OrganizationMismatchError = code('FST_SSO_ORGANIZATION_MISMATCH', 403, 'You signed in with a different organization than requested')
+/** `requireUser()` found no signed-in user. */
+export const UnauthorizedError = code('FST_SSO_UNAUTHORIZED', 401, 'Sign in to continue')
+/** `requireUser()` found a user who fails the organization, role or custom check. */
+export const ForbiddenError = code('FST_SSO_FORBIDDEN', 403, 'You do not have access to this page')
+
+// ── Session and logout ──────────────────────────────────────────────────────────────────────
+
+/** The session would not fit in a cookie (browsers silently drop cookies over 4,096 bytes). */
+export const SessionTooLargeError = code('FST_SSO_SESSION_TOO_LARGE', 500, 'The session is too large for a cookie')
+/** The identity provider sent a profile too large to keep in a session cookie. */
+export const ProfileTooLargeError = code('FST_SSO_PROFILE_TOO_LARGE', 502, 'The identity provider sent a profile too large for a session cookie')
+/** A cross-site request tried to log the user out. */
+export const CrossSiteRequestError = code('FST_SSO_CROSS_SITE_REQUEST', 403, 'Cross-site requests are not allowed here')
+/** `GET /logout` (logout must be a POST so that links and images cannot sign users out). */
+export const MethodNotAllowedError = code('FST_SSO_METHOD_NOT_ALLOWED', 405, 'Use POST to log out')
+
+// ── Shared state ────────────────────────────────────────────────────────────────────────────
+
+/** The shared store (Redis…) failed or timed out and the plugin is configured to fail closed. */
+export const StoreUnavailableError = code('FST_SSO_STORE_UNAVAILABLE', 503, 'The session store is unavailable; please try again')
+
+// ── Webhooks (directory sync, back-channel logout) ──────────────────────────────────────────
+
+/** The `WorkOS-Signature` header is missing, malformed, stale, or does not match the body. */
+export const WebhookSignatureError = code('FST_SSO_WEBHOOK_SIGNATURE_INVALID', 401, 'The webhook signature is invalid')
+/** The webhook body is not a JSON event, although its signature is valid. */
+export const WebhookBodyError = code('FST_SSO_WEBHOOK_BODY_INVALID', 400, 'The webhook body is not a valid event')
+/** The webhook body is larger than the route's limit (1 MiB by default). */
+export const WebhookTooLargeError = code('FST_SSO_WEBHOOK_TOO_LARGE', 413, 'The webhook body is too large')
+/** The same event id is being handled by another delivery right now; retry later. */
+export const WebhookInProgressError = code('FST_SSO_WEBHOOK_IN_PROGRESS', 409, 'This event is already being processed')
+/** `onEvent` threw: answered 500 so that WorkOS delivers the event again. */
+export const WebhookHandlerError = code('FST_SSO_WEBHOOK_HANDLER_FAILED', 500, 'The event handler failed; the event will be retried')
+/** An OpenID Connect back-channel `logout_token` failed validation. */
+export const BackchannelLogoutError = code('FST_SSO_BACKCHANNEL_LOGOUT_INVALID', 400, 'The logout token is invalid')
+
+/** Any value that carries a status code and an `FST_SSO_*` code. */
+export function isSsoError (err: unknown): err is SsoError {
+  return err instanceof Error &&
+    typeof (err as SsoError).code === 'string' &&
+    (err as SsoError).code.startsWith('FST_SSO_') &&
+    typeof (err as SsoError).statusCode === 'number'
+}
+
+/** Every code this module defines, for the README check and for users who switch on codes. */
+export const errorCodes = [
+  InvalidOptionError, DecoratorConflictError, DevIdpInProductionError,
+  TransactionMissingError, StateMismatchError, TransactionExpiredError, TransactionReplayedError,
+  InvalidCallbackError, InvalidLoginRequestError, RoutingRequiredError, UnknownDomainError,
+  IdpError, InvalidGrantError, TokenRejectedError, IdpUnavailableError,
+  LoginDeniedError, OrganizationMismatchError, UnauthorizedError, ForbiddenError,
+  SessionTooLargeError, ProfileTooLargeError, CrossSiteRequestError, MethodNotAllowedError,
+  StoreUnavailableError,
+  WebhookSignatureError, WebhookBodyError, WebhookTooLargeError, WebhookInProgressError, WebhookHandlerError,
+  BackchannelLogoutError
+].map(e => ({ code: e.code, statusCode: e.statusCode }))

@@ -1,0 +1,120 @@
+/**
+ * `requireUser()`: the preHandler that protects routes.
+ */
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import { findCore, type SsoCore } from './core.ts'
+import { ForbiddenError, InvalidOptionError, StoreUnavailableError, UnauthorizedError } from './errors.ts'
+import { sendError } from './error-reply.ts'
+import { isBrowserNavigation } from './request-kind.ts'
+import { safeReturnTo } from './return-to.ts'
+import { rejectUnknownKeys, optionError } from './options.ts'
+import type { SsoUser } from './user.ts'
+
+/** Options of {@link requireUser}. Every check given must pass; a failure is a 403. */
+export interface RequireUserOptions {
+  /** The user must belong to this organization (or one of these). */
+  organizationId?: string | string[]
+  /** The user must have at least one of these roles. */
+  roles?: string[]
+  /** A custom check; return `false` (or throw) to refuse with 403. */
+  check?: (user: SsoUser, request: FastifyRequest) => boolean | Promise<boolean>
+}
+
+/**
+ * A preHandler that lets signed-in users through and answers everyone else:
+ * - signed out, browser navigation (`Accept: text/html`): `302` to `prefix/login?returnTo=<path>`;
+ * - signed out, API call: `401` JSON `{ statusCode, code, error, message }`;
+ * - signed in but failing `organizationId`, `roles` or `check`: `403`.
+ *
+ * It also keeps the session fresh: renews expired provider tokens (once per session, even under
+ * parallel requests), slides the idle timeout, and re-issues cookies sealed with an older key.
+ *
+ * @example
+ * ```ts
+ * app.get('/dashboard', { preHandler: requireUser() }, async (request) => request.user)
+ * app.get('/admin', { preHandler: requireUser({ roles: ['admin'] }) }, adminPage)
+ * app.get('/acme', { preHandler: requireUser({ organizationId: 'org_acme' }) }, acmePage)
+ * ```
+ */
+export function requireUser (options: RequireUserOptions = {}): preHandlerAsyncHookHandler {
+  validate(options)
+  const organizations = options.organizationId === undefined
+    ? undefined
+    : new Set(Array.isArray(options.organizationId) ? options.organizationId : [options.organizationId])
+  const roles = options.roles
+  const check = options.check
+
+  return async function requireUserHandler (request, reply) {
+    const core = findCore(request.server)
+    if (!core) throw InvalidOptionError('fastify-sso: requireUser() is used on a route, but the fastify-sso plugin is not registered on this Fastify instance.')
+    reply.header('cache-control', 'no-store')
+
+    if (core.options.storeFailure === 'closed' && core.revocations.failing) {
+      // Revocations made elsewhere cannot be seen: refusing is safer than admitting a revoked user.
+      return refuse(request, reply, core, StoreUnavailableError('The session store is unavailable, so revoked sessions cannot be recognised. Please try again shortly.'))
+    }
+    const user = await currentUser(request, reply, core)
+    if (!user) {
+      if (isBrowserNavigation(request)) return reply.redirect(loginRedirect(request, core), 302)
+      return refuse(request, reply, core, UnauthorizedError())
+    }
+    if (organizations && (!user.organizationId || !organizations.has(user.organizationId))) {
+      return refuse(request, reply, core, ForbiddenError('This page belongs to another organization.'))
+    }
+    if (roles && !user.roles?.some(role => roles.includes(role))) {
+      return refuse(request, reply, core, ForbiddenError(`This page requires one of the roles: ${roles.join(', ')}.`))
+    }
+    if (check) {
+      let allowed = false
+      try {
+        allowed = await check(user, request)
+      } catch (err) {
+        request.log.info({ err }, 'fastify-sso: requireUser check threw; refusing')
+      }
+      if (allowed !== true) return refuse(request, reply, core, ForbiddenError())
+    }
+  }
+}
+
+/** The signed-in user after renewing expired provider state and bringing the cookie up to date. */
+async function currentUser (request: FastifyRequest, reply: FastifyReply, core: SsoCore): Promise<SsoUser | null> {
+  const { sessions, refresher } = core
+  const record = sessions.read(request).record
+  if (record && refresher.due(record)) {
+    const refreshed = await refresher.refresh(record, request.log)
+    if (!refreshed) {
+      sessions.clear(request, reply)
+      return null
+    }
+    sessions.update(request, reply, refreshed)
+    return refreshed.u
+  }
+  sessions.sync(request, reply)
+  return sessions.read(request).record?.u ?? null
+}
+
+function refuse (request: FastifyRequest, reply: FastifyReply, core: SsoCore, error: Error): FastifyReply {
+  return sendError(request, reply, error, { ...core.links, errorRedirect: undefined })
+}
+
+/** `prefix/login?returnTo=<current path>` (GET and HEAD only: other methods cannot be replayed by a redirect). */
+function loginRedirect (request: FastifyRequest, core: SsoCore): string {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return core.loginPath
+  const returnTo = safeReturnTo(request.url, core.options.baseUrl, '')
+  return returnTo ? `${core.loginPath}?returnTo=${encodeURIComponent(returnTo)}` : core.loginPath
+}
+
+function validate (options: RequireUserOptions): void {
+  if (typeof options !== 'object' || options === null) throw optionError('requireUser(options)', 'must be an object.')
+  rejectUnknownKeys(options, ['organizationId', 'roles', 'check'], 'requireUser')
+  const org = options.organizationId
+  if (org !== undefined && typeof org !== 'string' && !(Array.isArray(org) && org.every(id => typeof id === 'string'))) {
+    throw optionError('requireUser.organizationId', 'must be an organization id or an array of them.')
+  }
+  if (options.roles !== undefined && !(Array.isArray(options.roles) && options.roles.every(role => typeof role === 'string'))) {
+    throw optionError('requireUser.roles', 'must be an array of role names.')
+  }
+  if (options.check !== undefined && typeof options.check !== 'function') {
+    throw optionError('requireUser.check', 'must be a function (user, request) => boolean.')
+  }
+}

@@ -1,0 +1,25 @@
+import './types.ts'
+/**
+ * fastify-sso: enterprise Single Sign-On for Fastify.
+ *
+ * @example
+ * ```ts
+ * import ssoPlugin, { oidcProvider, requireUser } from 'fastify-sso'
+ * ```
+ */
+export { default, fastifySso } from './plugin.ts'
+export { requireUser, type RequireUserOptions } from './guard.ts'
+export { oidcProvider, type OidcProviderOptions } from './providers/oidc.ts'
+export { memoryStore, type MemoryStoreOptions } from './store/memory.ts'
+export { safeReturnTo } from './return-to.ts'
+export * from './errors.ts'
+export type { SsoPluginOptions, SessionOptions, OnLoginResult } from './options.ts'
+export type { SsoUser } from './user.ts'
+export type { SsoStore } from './store/store.ts'
+export type { RevokeFilter } from './revocation.ts'
+export type { SsoDecorator } from './core.ts'
+export type {
+  SsoProvider, ProviderInstance, ProviderContext, LoginTransaction, LoginRequest, CallbackRequest,
+  ProviderSession, SignIn, RestartLogin, Refreshed
+} from './providers/provider.ts'
+export type { RawUser } from './user.ts'

@@ -1,0 +1,175 @@
+/**
+ * The `fastify-sso` plugin: validates the options, wires session, transaction, store and
+ * provider together, decorates the request, and mounts `/login`, `/callback` and `/logout`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import fastifyCookie from '@fastify/cookie'
+import { CookieCodec } from './cookie-codec.ts'
+import { kCore, type SsoCore, type SsoDecorator } from './core.ts'
+import { DecoratorConflictError, StoreUnavailableError } from './errors.ts'
+import { sendError } from './error-reply.ts'
+import { resolveOptions, type SsoPluginOptions } from './options.ts'
+import { RefreshCoordinator } from './refresh.ts'
+import { RevocationList } from './revocation.ts'
+import { safeReturnTo } from './return-to.ts'
+import { kSessionState, SessionManager } from './session.ts'
+import { memoryStore } from './store/memory.ts'
+import { TransactionCookie } from './transaction.ts'
+import { callbackHandler } from './routes/callback.ts'
+import { loginHandler } from './routes/login.ts'
+import { endSession, logoutHandler, logoutMethodNotAllowed } from './routes/logout.ts'
+import type { SsoUser } from './user.ts'
+
+/** How often each instance reads revocations published by the others. */
+const revocationPollMs = 500
+/** Form bodies on the auth routes are tiny (a logout form, a posted token). */
+const authBodyLimit = 64 * 1024
+
+async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions): Promise<void> {
+  const options = resolveOptions(rawOptions)
+  const log = fastify.log
+
+  if (fastify.hasRequestDecorator(options.decorator)) {
+    throw DecoratorConflictError(`fastify-sso: request.${options.decorator} is already decorated by another plugin (@fastify/jwt and @fastify/passport use "user"). Pass the \`decorator\` option, e.g. { decorator: 'ssoUser' }.`)
+  }
+  if (!fastify.hasPlugin('@fastify/cookie')) await fastify.register(fastifyCookie)
+
+  const ownStore = options.store === undefined
+  const store = options.store ?? memoryStore({ now: options.now })
+  const codec = await CookieCodec.create(options.keys, Math.ceil(options.absoluteTimeoutMs / 1000) + 86_400)
+  const revocations = new RevocationList(store, { now: options.now, ttlMs: options.absoluteTimeoutMs, log })
+  const sessions = new SessionManager(options, codec, revocations)
+  let provider
+  try {
+    provider = options.provider.setup({ baseUrl: options.baseUrl, redirectUri: options.redirectUri, store, log, now: options.now })
+  } catch (err) {
+    await codec.close()
+    throw err
+  }
+  // An IdP that posts its answer makes a cross-site POST: only SameSite=None cookies travel with it.
+  const postsBack = provider.callbackMethods?.includes('POST') === true && options.https
+  const transactions = new TransactionCookie(codec, options.txCookieName, {
+    path: '/', httpOnly: true, secure: options.https, sameSite: postsBack ? 'none' : 'lax'
+  }, options.now)
+
+  const loginPath = `${options.prefix}/login`
+  const core: SsoCore = {
+    options,
+    provider,
+    store,
+    sessions,
+    transactions,
+    revocations,
+    refresher: new RefreshCoordinator(provider, store, codec, options.now),
+    loginPath,
+    links: {
+      login: loginPath,
+      home: options.defaultReturnTo,
+      transactionCookie: options.txCookieName,
+      errorRedirect: options.errorRedirect
+    }
+  }
+
+  decorateRequest(fastify, core)
+  const decorator: SsoDecorator = {
+    async revoke (filter) {
+      if (!await revocations.revokeUser(filter)) {
+        throw new TypeError('app.sso.revoke() needs at least one of userId, email or idpId.')
+      }
+    },
+    loginUrl (returnTo) {
+      const safe = safeReturnTo(returnTo, options.baseUrl, '')
+      const url = new URL(loginPath, options.baseUrl)
+      if (safe) url.searchParams.set('returnTo', safe)
+      return url.href
+    },
+    [kCore]: core
+  }
+  fastify.decorate('sso', decorator)
+
+  fastify.addHook('onReady', async () => {
+    try {
+      await revocations.sync()
+    } catch (err) {
+      log.error({ err }, 'fastify-sso: cannot read revocations from the store at start-up')
+    }
+    revocations.start(revocationPollMs)
+  })
+  fastify.addHook('onClose', async () => {
+    revocations.stop()
+    await provider.close?.()
+    await codec.close()
+    if (ownStore) await store.close?.()
+  })
+
+  await fastify.register(async function authRoutes (routes) {
+    // The auth routes' own context: their error handler and body parsers do not touch the app.
+    routes.setErrorHandler((err, request, reply) => sendError(request, reply, err, core.links))
+    if (!routes.hasContentTypeParser('application/x-www-form-urlencoded')) {
+      routes.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: authBodyLimit }, (_request, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)))
+      })
+    }
+    if (!routes.hasContentTypeParser('*')) {
+      // A logout form may be posted with any encoding; its body is never read.
+      routes.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: authBodyLimit }, (_request, _body, done) => done(null, undefined))
+    }
+    const formOnly = { bodyLimit: authBodyLimit }
+    routes.get('/login', loginHandler(core))
+    routes.route({ method: provider.callbackMethods ? [...provider.callbackMethods] : 'GET', url: '/callback', ...formOnly, handler: callbackHandler(core) })
+    routes.post('/logout', formOnly, logoutHandler(core))
+    routes.get('/logout', logoutMethodNotAllowed(core))
+  }, { prefix: options.prefix })
+}
+
+/** `request.user` (lazy), its cache slot, and `request.logout()`. */
+function decorateRequest (fastify: FastifyInstance, core: SsoCore): void {
+  const { sessions } = core
+  const kOverride = Symbol('fastify-sso.user-override')
+  type Holder = FastifyRequest & { [kOverride]?: SsoUser | null }
+  fastify.decorateRequest(kSessionState, null)
+  fastify.decorateRequest(kOverride, undefined)
+  fastify.decorateRequest(core.options.decorator, {
+    getter (this: FastifyRequest) {
+      const override = (this as Holder)[kOverride]
+      return override !== undefined ? override : sessions.user(this)
+    },
+    // Other auth code in the app (API keys…) may assign the user for a request.
+    setter (this: FastifyRequest, value: SsoUser | null) {
+      (this as Holder)[kOverride] = value
+    }
+  })
+  if (fastify.hasRequestDecorator('logout')) {
+    fastify.log.warn('fastify-sso: request.logout is already decorated by another plugin; use `app.sso` and the POST logout route instead')
+    return
+  }
+  fastify.decorateRequest('logout', async function logout (this: FastifyRequest, reply?: FastifyReply) {
+    try {
+      await endSession(core, this, reply)
+    } catch (err) {
+      this.log.error({ err }, 'fastify-sso: could not record the logout in the store')
+      throw StoreUnavailableError('The session was ended in this browser, but its revocation could not be recorded.')
+    }
+  })
+}
+
+/**
+ * The fastify-sso plugin.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import ssoPlugin, { oidcProvider, requireUser } from 'fastify-sso'
+ *
+ * const app = Fastify()
+ * await app.register(ssoPlugin, {
+ *   baseUrl: 'https://app.example.com',
+ *   provider: oidcProvider({ issuer: 'https://idp.example.com', clientId: 'app', clientSecret: process.env.OIDC_SECRET }),
+ *   session: { secret: process.env.SESSION_SECRET },
+ * })
+ * app.get('/me', { preHandler: requireUser() }, async (request) => request.user)
+ * ```
+ */
+export const fastifySso = fp(ssoPlugin, { name: 'fastify-sso', fastify: '5.x' })
+export default fastifySso

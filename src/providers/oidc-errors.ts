@@ -1,0 +1,62 @@
+/**
+ * openid-client's exceptions mapped to our coded errors, by what they mean for the user:
+ * the IdP is down or broken (502), the token is untrustworthy (401), the code is spent (400).
+ */
+import * as client from 'openid-client'
+import { IdpError, IdpUnavailableError, InvalidGrantError, isSsoError, TokenRejectedError, type SsoError } from '../errors.ts'
+
+/** Transport and protocol-shape failures: the IdP, not the user or the token, is at fault. */
+const unavailableCodes = new Set([
+  'OAUTH_RESPONSE_IS_NOT_CONFORM', // unexpected HTTP status
+  'OAUTH_RESPONSE_IS_NOT_JSON',
+  'OAUTH_PARSE_ERROR',
+  'OAUTH_HTTP_REQUEST_FORBIDDEN',
+  'OAUTH_REQUEST_PROTOCOL_FORBIDDEN',
+  'OAUTH_MISSING_SERVER_METADATA',
+  'OAUTH_INVALID_SERVER_METADATA',
+  'OAUTH_WWW_AUTHENTICATE_CHALLENGE'
+])
+
+function isTimeout (err: unknown): boolean {
+  const name = (err as Error)?.name
+  return name === 'TimeoutError' || name === 'AbortError'
+}
+
+/** The innermost cause's message, for logs (never contains tokens: openid-client redacts). */
+function describe (err: unknown): string {
+  const cause = (err as { cause?: unknown })?.cause
+  const message = err instanceof Error ? err.message : String(err)
+  return cause instanceof Error && cause.message !== message ? `${message} (${cause.message})` : message
+}
+
+/** Maps a failure during discovery, the code exchange or user-info to a coded error. */
+export function mapOidcError (err: unknown, step: string): SsoError {
+  if (isSsoError(err)) return err
+  if (err instanceof client.ResponseBodyError) {
+    if (err.error === 'invalid_grant') {
+      return InvalidGrantError('The identity provider rejected the login code (expired or already used). Please sign in again.')
+    }
+    return IdpUnavailableError(`The identity provider answered the ${step} with an error (${err.status} ${err.error}).`)
+  }
+  if (err instanceof client.AuthorizationResponseError) {
+    return IdpError(`The identity provider refused the sign-in (${err.error}).`)
+  }
+  if (isTimeout(err)) return IdpUnavailableError(`The identity provider did not answer the ${step} within 10 seconds.`)
+  const code = (err as { code?: unknown })?.code
+  if (typeof code === 'string' && unavailableCodes.has(code)) {
+    return IdpUnavailableError(`The identity provider's ${step} answer is unusable: ${describe(err)}.`)
+  }
+  if (code === 'OAUTH_INVALID_RESPONSE' && !/JWT|ID Token|id_token|signature|claim|nonce|issuer|"iss"|state/i.test(describe(err))) {
+    // A token response missing required members is a broken IdP answer, not a forged token.
+    return IdpUnavailableError(`The identity provider's ${step} answer is malformed: ${describe(err)}.`)
+  }
+  if (typeof code === 'string' && code.startsWith('OAUTH_')) {
+    // Claim, signature, algorithm, key selection, nonce, issuer checks: an untrustworthy token.
+    return TokenRejectedError(`The identity token was rejected: ${describe(err)}.`)
+  }
+  if (err instanceof TypeError) {
+    // fetch() rejects with a TypeError when the connection fails.
+    return IdpUnavailableError(`The identity provider could not be reached for the ${step}: ${describe(err)}.`)
+  }
+  return IdpUnavailableError(`The ${step} with the identity provider failed: ${describe(err)}.`)
+}

@@ -1,0 +1,328 @@
+/**
+ * Any OpenID Connect issuer (Okta, Entra ID, Keycloak, Auth0, SSOJet…) through `openid-client`.
+ *
+ * Security choices, each deliberate:
+ * - Authorization code flow with PKCE S256, `state` and `nonce` on every login.
+ * - ID token signatures are always verified (`enableNonRepudiationChecks`: openid-client skips
+ *   them by default, trusting TLS), with the signing algorithm pinned (never `none`, never HS*).
+ * - RFC 9207 `iss` in the callback is required and matched when the OP advertises it.
+ * - `iat` at most 10 minutes old and not in the future; `sub` 1 to 255 characters.
+ * - A new, unknown signing key (`kid`) makes us fetch the JWKS again before verifying, so a key
+ *   rotation at the IdP is accepted at once, and an unknown key is still refused.
+ * - Discovery is lazy (an IdP outage at boot does not stop the app), cached, retried after a
+ *   failure; every request to the IdP times out after 10 seconds.
+ */
+import * as client from 'openid-client'
+import { decodeProtectedHeader } from 'jose'
+import { IdpUnavailableError, InvalidCallbackError, TokenRejectedError, TransactionMissingError } from '../errors.ts'
+import { optionError, parseHttpUrl, rejectUnknownKeys } from '../options.ts'
+import { userClaims, type RawUser } from '../user.ts'
+import { mapOidcError } from './oidc-errors.ts'
+import { loginHint } from './login-hint.ts'
+import type { ProviderContext, ProviderInstance, ProviderSession, SsoProvider } from './provider.ts'
+
+/** Options of {@link oidcProvider}. */
+export interface OidcProviderOptions {
+  /** The issuer identifier, e.g. `https://acme.okta.com` (discovery at `/.well-known/openid-configuration`). */
+  issuer: string
+  clientId: string
+  /** Confidential clients; omit for public clients (PKCE only). */
+  clientSecret?: string
+  /** Scopes to request (default `['openid', 'email', 'profile']`; must include `openid`). */
+  scopes?: string[]
+  /** The only ID token signing algorithm accepted (default `RS256`). */
+  idTokenSigningAlg?: string
+  /** How the client authenticates at the token endpoint (default `client_secret_basic` with a secret, `none` without). */
+  tokenAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'none'
+  /** `prompt` sent to the IdP (`login`, `select_account`, `consent`, `none`). */
+  prompt?: string
+  /** Also fetch the user-info endpoint and merge its claims (its `sub` must equal the ID token's). */
+  userinfo?: boolean
+  /** Keep the ID token in the session to send it as `id_token_hint` at logout (about 1 KB of cookie). */
+  keepIdToken?: boolean
+  /** Name in `user.provider` (default `oidc`). */
+  name?: string
+}
+
+const asymmetricAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']
+const knownOptions = ['issuer', 'clientId', 'clientSecret', 'scopes', 'idTokenSigningAlg', 'tokenAuthMethod', 'prompt', 'userinfo', 'keepIdToken', 'name']
+/** Seconds any request to the IdP may take. */
+const requestTimeout = 10
+/** An ID token older than this is refused even if not expired (a replayed or cached token). */
+const maxIdTokenAgeSeconds = 600
+const clockToleranceSeconds = 30
+
+interface Settings {
+  issuer: URL
+  insecure: boolean
+  clientId: string
+  clientSecret: string | undefined
+  scope: string
+  alg: string
+  auth: client.ClientAuth
+  prompt: string | undefined
+  userinfo: boolean
+  keepIdToken: boolean
+  name: string
+}
+
+function validate (options: OidcProviderOptions): Settings {
+  if (typeof options !== 'object' || options === null) throw optionError('provider', 'oidcProvider() needs { issuer, clientId, clientSecret? }.')
+  rejectUnknownKeys(options, knownOptions, 'oidcProvider')
+  const issuer = parseHttpUrl('oidcProvider.issuer', options.issuer)
+  if (issuer.search || issuer.hash) throw optionError('oidcProvider.issuer', 'must not contain a query or fragment.')
+  if (typeof options.clientId !== 'string' || options.clientId.length === 0) throw optionError('oidcProvider.clientId', 'is required: the client id registered at the IdP.')
+  if (options.clientSecret !== undefined && (typeof options.clientSecret !== 'string' || options.clientSecret.length === 0)) {
+    throw optionError('oidcProvider.clientSecret', 'must be a non-empty string (omit it for a public client).')
+  }
+  const scopes = options.scopes ?? ['openid', 'email', 'profile']
+  if (!Array.isArray(scopes) || !scopes.every(scope => typeof scope === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope))) {
+    throw optionError('oidcProvider.scopes', 'must be an array of scope names such as ["openid", "email", "profile"].')
+  }
+  if (!scopes.includes('openid')) throw optionError('oidcProvider.scopes', 'must include "openid" (without it there is no ID token to verify).')
+  const alg = options.idTokenSigningAlg ?? 'RS256'
+  if (!asymmetricAlgorithms.includes(alg)) {
+    throw optionError('oidcProvider.idTokenSigningAlg', `must be an asymmetric algorithm (${asymmetricAlgorithms.join(', ')}); "none" and HS* are refused because the signature could not prove the IdP signed the token (got ${JSON.stringify(alg)}).`)
+  }
+  const method = options.tokenAuthMethod ?? (options.clientSecret ? 'client_secret_basic' : 'none')
+  let auth: client.ClientAuth
+  if (method === 'none') auth = client.None()
+  else if (method === 'client_secret_basic' || method === 'client_secret_post') {
+    if (!options.clientSecret) throw optionError('oidcProvider.tokenAuthMethod', `"${method}" needs a clientSecret.`)
+    auth = method === 'client_secret_basic' ? client.ClientSecretBasic(options.clientSecret) : client.ClientSecretPost(options.clientSecret)
+  } else {
+    throw optionError('oidcProvider.tokenAuthMethod', `must be 'client_secret_basic', 'client_secret_post' or 'none' (got ${JSON.stringify(method)}).`)
+  }
+  if (options.prompt !== undefined && (typeof options.prompt !== 'string' || !/^[a-z_ ]+$/.test(options.prompt))) {
+    throw optionError('oidcProvider.prompt', 'must be a prompt value such as "login" or "select_account".')
+  }
+  const name = options.name ?? 'oidc'
+  if (typeof name !== 'string' || !/^[a-z0-9-]{1,32}$/.test(name)) throw optionError('oidcProvider.name', 'must be 1-32 lowercase letters, digits or dashes.')
+  return {
+    issuer,
+    insecure: issuer.protocol === 'http:',
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    scope: scopes.join(' '),
+    alg,
+    auth,
+    prompt: options.prompt,
+    userinfo: options.userinfo === true,
+    keepIdToken: options.keepIdToken === true,
+    name
+  }
+}
+
+/**
+ * An OpenID Connect provider.
+ *
+ * @example
+ * ```ts
+ * await app.register(ssoPlugin, {
+ *   baseUrl: 'https://app.example.com',
+ *   provider: oidcProvider({
+ *     issuer: 'https://acme.okta.com',
+ *     clientId: process.env.OIDC_CLIENT_ID,
+ *     clientSecret: process.env.OIDC_CLIENT_SECRET,
+ *   }),
+ *   session: { secret: process.env.SESSION_SECRET },
+ * })
+ * // Register https://app.example.com/auth/callback as the redirect URI at the IdP.
+ * ```
+ */
+export function oidcProvider (options: OidcProviderOptions): SsoProvider {
+  return {
+    name: 'oidc',
+    setup: (context) => new OidcProvider(validate(options), context)
+  }
+}
+
+class OidcProvider implements ProviderInstance {
+  readonly name: string
+  readonly #settings: Settings
+  readonly #context: ProviderContext
+  #discovery: Promise<client.Configuration> | undefined
+  #jwksCache: client.ExportedJWKSCache | undefined
+
+  constructor (settings: Settings, context: ProviderContext) {
+    this.#settings = settings
+    this.#context = context
+    this.name = settings.name
+  }
+
+  /** Discovery, cached; a failure is not cached, so the next login tries again. */
+  #discover (): Promise<client.Configuration> {
+    this.#discovery ??= this.#runDiscovery().catch((err: unknown) => {
+      this.#discovery = undefined
+      throw err
+    })
+    return this.#discovery
+  }
+
+  async #runDiscovery (): Promise<client.Configuration> {
+    const { issuer, insecure, clientId } = this.#settings
+    let config: client.Configuration
+    try {
+      config = await client.discovery(issuer, clientId, this.#clientMetadata(), this.#settings.auth, {
+        execute: insecure ? [client.allowInsecureRequests] : [],
+        timeout: requestTimeout
+      })
+    } catch (err) {
+      const reason = mapOidcError(err, 'discovery').message
+      this.#context.log.error({ issuer: issuer.href, reason }, 'fastify-sso: OpenID Connect discovery failed')
+      throw IdpUnavailableError(`Could not read the OpenID configuration of ${issuer.href}. ${reason}`)
+    }
+    if (!config.serverMetadata().jwks_uri) {
+      throw IdpUnavailableError(`The OpenID configuration of ${issuer.href} has no jwks_uri: ID token signatures cannot be verified.`)
+    }
+    return config
+  }
+
+  #clientMetadata (): Partial<client.ClientMetadata> {
+    const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: this.#settings.alg }
+    if (this.#settings.clientSecret) metadata.client_secret = this.#settings.clientSecret
+    return metadata
+  }
+
+  /**
+   * A configuration for one code exchange. Each gets its own, seeded with the shared JWKS cache,
+   * so that when the token names a key we have not seen, we can make this exchange fetch the
+   * JWKS again (openid-client alone would refuse it until its cache ages).
+   */
+  #exchangeConfig (discovered: client.Configuration): client.Configuration {
+    const config = new client.Configuration(discovered.serverMetadata(), this.#settings.clientId, this.#clientMetadata(), this.#settings.auth)
+    if (this.#settings.insecure) client.allowInsecureRequests(config)
+    client.enableNonRepudiationChecks(config)
+    config.timeout = requestTimeout
+    if (this.#jwksCache) client.setJwksCache(config, this.#jwksCache)
+    const tokenEndpoint = discovered.serverMetadata().token_endpoint
+    const knownKids = new Set((this.#jwksCache?.jwks?.keys ?? []).map(key => key.kid).filter(Boolean))
+    config[client.customFetch] = async (url, init) => {
+      const response = await fetch(url, init as RequestInit)
+      if (url === tokenEndpoint && response.ok) {
+        const kid = await idTokenKid(response)
+        if (kid !== undefined && !knownKids.has(kid)) client.setJwksCache(config, {} as client.ExportedJWKSCache)
+      }
+      return response
+    }
+    return config
+  }
+
+  async authorizationUrl (transaction: { state: string, nonce: string, codeVerifier: string }, login: { query: Readonly<Record<string, string>> }): Promise<URL> {
+    const config = await this.#discover()
+    const parameters: Record<string, string> = {
+      redirect_uri: this.#context.redirectUri,
+      scope: this.#settings.scope,
+      state: transaction.state,
+      nonce: transaction.nonce,
+      code_challenge: await client.calculatePKCECodeChallenge(transaction.codeVerifier),
+      code_challenge_method: 'S256'
+    }
+    if (this.#settings.prompt) parameters.prompt = this.#settings.prompt
+    const hint = loginHint(login.query)
+    if (hint) parameters.login_hint = hint
+    return client.buildAuthorizationUrl(config, parameters)
+  }
+
+  async callback (request: Parameters<ProviderInstance['callback']>[0]) {
+    const transaction = request.transaction
+    if (!transaction) throw TransactionMissingError()
+    if (!request.params.code) throw InvalidCallbackError('The identity provider\'s answer has no authorization code.')
+    const discovered = await this.#discover()
+    const config = this.#exchangeConfig(discovered)
+    let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>
+    try {
+      tokens = await client.authorizationCodeGrant(config, request.url, {
+        pkceCodeVerifier: transaction.codeVerifier,
+        expectedState: transaction.state,
+        expectedNonce: transaction.nonce,
+        idTokenExpected: true
+      })
+    } catch (err) {
+      throw mapOidcError(err, 'code exchange')
+    } finally {
+      this.#jwksCache = client.getJwksCache(config) ?? this.#jwksCache
+    }
+    const claims = tokens.claims()
+    if (!claims) throw TokenRejectedError('The identity provider returned no ID token.')
+    this.#checkClaims(claims)
+
+    let profile: Record<string, unknown> = claims
+    if (this.#settings.userinfo) {
+      try {
+        // openid-client checks that the user-info `sub` equals the ID token's.
+        const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub)
+        profile = { ...info, ...claims }
+      } catch (err) {
+        throw mapOidcError(err, 'user-info request')
+      }
+    }
+    const session: ProviderSession = {}
+    if (typeof claims.sid === 'string' && claims.sid.length <= 255) session.sid = claims.sid
+    if (this.#settings.keepIdToken && tokens.id_token) session.idt = tokens.id_token
+    return { user: mapClaims(profile, claims.sub, this.name), session }
+  }
+
+  /** Checks openid-client leaves to the caller. */
+  #checkClaims (claims: client.IDToken): void {
+    const now = Math.floor(this.#context.now() / 1000)
+    if (typeof claims.iat !== 'number' || claims.iat > now + clockToleranceSeconds) {
+      throw TokenRejectedError('The ID token was issued in the future (iat); check the clocks of the IdP and this server.')
+    }
+    if (claims.iat < now - maxIdTokenAgeSeconds) {
+      throw TokenRejectedError('The ID token was issued more than 10 minutes ago (iat).')
+    }
+    if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 255) {
+      throw TokenRejectedError('The ID token\'s sub claim must be 1 to 255 characters.')
+    }
+  }
+
+  async logoutUrl (session: ProviderSession | undefined, postLogoutRedirectUri: string): Promise<URL | null> {
+    const config = await this.#discover()
+    if (!config.serverMetadata().end_session_endpoint) return null
+    const parameters: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri, client_id: this.#settings.clientId }
+    if (typeof session?.idt === 'string') parameters.id_token_hint = session.idt
+    return client.buildEndSessionUrl(config, parameters)
+  }
+}
+
+/** The `kid` of the ID token in a token response, without consuming the response. */
+async function idTokenKid (response: Response): Promise<string | undefined> {
+  try {
+    const body = await response.clone().json() as { id_token?: unknown }
+    if (typeof body?.id_token !== 'string') return undefined
+    const kid = decodeProtectedHeader(body.id_token).kid
+    return typeof kid === 'string' ? kid : undefined
+  } catch {
+    return undefined // not JSON or not a JWT: openid-client reports it properly
+  }
+}
+
+function firstString (...values: unknown[]): string | undefined {
+  for (const value of values) if (typeof value === 'string' && value.length > 0) return value
+  return undefined
+}
+
+/** OIDC claims → user. Standard claims first; common vendor claims for organization and roles. */
+export function mapClaims (claims: Record<string, unknown>, sub: string, provider: string): RawUser {
+  const firstName = firstString(claims.given_name)
+  const lastName = firstString(claims.family_name)
+  const organization = claims.organization
+  return {
+    id: sub,
+    email: firstString(claims.email) ?? '',
+    emailVerified: claims.email_verified === true || claims.email_verified === 'true' ? true
+      : claims.email_verified === false || claims.email_verified === 'false' ? false : undefined,
+    firstName,
+    lastName,
+    name: firstString(claims.name) ?? ([firstName, lastName].filter(Boolean).join(' ') || undefined),
+    organizationId: firstString(
+      claims.org_id, claims.organization_id,
+      organization, typeof organization === 'object' && organization !== null ? (organization as { id?: unknown }).id : undefined
+    ),
+    provider,
+    roles: claims.roles,
+    groups: claims.groups,
+    claims: userClaims(claims)
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The one interface every identity provider implements.
+ *
+ * A provider knows its IdP and nothing about Fastify replies or cookies: the plugin owns the
+ * transaction, the session, returnTo and error pages; the provider turns a login into a URL and
+ * a callback into a user, or throws a coded error (`errors.ts`). Any other exception it lets
+ * escape is treated as an IdP failure (502), never shown to the user.
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import type { SsoStore } from '../store/store.ts'
+import type { RawUser, SsoUser } from '../user.ts'
+
+/** One pending login, kept encrypted in the browser's transaction cookie between /login and /callback. */
+export interface LoginTransaction {
+  /** Random, single-use; echoed by the IdP and matched at the callback (CSRF protection). */
+  state: string
+  /** Random; bound into the ID token (OIDC replay protection). */
+  nonce: string
+  /** PKCE S256 code verifier (the challenge derived from it goes to the IdP). */
+  codeVerifier: string
+  /** Same-origin path to land on after the login. */
+  returnTo: string
+  /** Epoch milliseconds after which the callback is refused. */
+  expiresAt: number
+  /** Provider routing chosen at /login (organization, connection…), checked again at the callback. */
+  routing: Record<string, string>
+}
+
+/** What every provider gets from the plugin when it is set up, once, at register. */
+export interface ProviderContext {
+  /** The app's public origin (`baseUrl`), never derived from the request's Host. */
+  baseUrl: URL
+  /** `baseUrl + prefix + '/callback'`: the redirect URI registered at the IdP. */
+  redirectUri: string
+  /** The shared store (single-use caches, refresh locks). */
+  store: SsoStore
+  /** The Fastify logger (never log tokens or secrets). */
+  log: FastifyBaseLogger
+  /** Clock in epoch milliseconds (injectable for tests). */
+  now: () => number
+}
+
+/** The parts of `GET /login` a provider may use. */
+export interface LoginRequest {
+  /** Query parameters, each present at most once (repeated parameters are dropped). */
+  query: Readonly<Record<string, string>>
+}
+
+/** The parts of the callback a provider may use. */
+export interface CallbackRequest {
+  method: 'GET' | 'POST'
+  /** Query parameters (GET) or form fields (POST), each present at most once. */
+  params: Readonly<Record<string, string>>
+  /**
+   * The callback URL as the IdP sent the browser to it: `redirectUri` plus the request's query
+   * string. Built from configuration, never from the Host header.
+   */
+  url: URL
+  /** The matching pending login, or `null` for an unsolicited (IdP-initiated) callback. */
+  transaction: LoginTransaction | null
+}
+
+/**
+ * Small provider state kept in the session (a few short strings): what refresh and logout
+ * need, such as a WorkOS session id or a refresh token. `expiresAt` (epoch ms), when set,
+ * makes the guard call `refresh()` once it has passed.
+ */
+export interface ProviderSession {
+  expiresAt?: number
+  [key: string]: string | number | boolean | undefined
+}
+
+/** A finished login. */
+export interface SignIn {
+  user: RawUser
+  session?: ProviderSession
+}
+
+/**
+ * Instead of signing in, start a fresh SP-initiated login with this routing (how IdP-initiated
+ * logins are made safe: every session still comes from a flow that carries our own state).
+ */
+export interface RestartLogin {
+  restart: Record<string, string>
+}
+
+/** What `refresh()` returns: the new provider state and, when the IdP says so, a changed profile. */
+export interface Refreshed {
+  session: ProviderSession
+  user?: RawUser
+}
+
+/** A provider, set up for one app. */
+export interface ProviderInstance {
+  /** Goes into `user.provider`. */
+  readonly name: string
+  /** HTTP methods the callback accepts (default GET only). */
+  readonly callbackMethods?: ReadonlyArray<'GET' | 'POST'>
+  /**
+   * Whether the IdP echoes our `state` (default true). A provider whose IdP cannot (some JWT
+   * redirect IdPs) gets the browser's newest pending transaction instead.
+   */
+  readonly usesState?: boolean
+  /** Whether a callback without a transaction is passed to `callback()` instead of refused. */
+  readonly acceptsUnsolicited?: boolean
+  /** Validates `/login`'s routing parameters; returns the routing to keep in the transaction. */
+  loginRouting?(login: LoginRequest): Promise<Record<string, string>> | Record<string, string>
+  /** Where to send the browser. */
+  authorizationUrl(transaction: LoginTransaction, login: LoginRequest): Promise<URL>
+  /** Turns the callback into a user (or a restart), or throws a coded error. */
+  callback(request: CallbackRequest): Promise<SignIn | RestartLogin>
+  /** Renews provider state after `session.expiresAt`; throwing signs the user out. */
+  refresh?(session: ProviderSession, user: SsoUser): Promise<Refreshed>
+  /** The IdP's end-session URL, or `null` to log out locally only. */
+  logoutUrl?(session: ProviderSession | undefined, postLogoutRedirectUri: string): Promise<URL | null>
+  /** Releases timers and connections when the app closes. */
+  close?(): Promise<void>
+}
+
+/**
+ * What the provider factories (`oidcProvider()`, `workosSso()`…) return. The options are
+ * checked when the plugin registers, so a wrong one fails `ready()` with a coded error.
+ */
+export interface SsoProvider {
+  readonly name: string
+  setup(context: ProviderContext): ProviderInstance
+}

@@ -1,0 +1,166 @@
+/**
+ * Session revocation: logged-out session ids and revoked users (logout, deprovisioning,
+ * `app.sso.revoke()`, back-channel logout).
+ *
+ * Checking must cost nothing measurable on every request, so each instance keeps a local
+ * copy of the revocations and answers from memory, synchronously. Revocations are published to
+ * the store's feed; every instance reads the feed every `pollMs` (500 ms by default), so a
+ * revocation made on one instance is enforced by all within about a second.
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import type { SsoStore } from './store/store.ts'
+import type { SsoUser } from './user.ts'
+
+/** Which sessions to revoke: every session of the user matching any of these. */
+export interface RevokeFilter {
+  /** `user.id` (the provider's stable id). */
+  userId?: string
+  /** Email address, compared case-insensitively. */
+  email?: string
+  /** The user's id at the customer's IdP (`user.idpId`), as directory sync reports it. */
+  idpId?: string
+}
+
+/** The parts of a session that revocation looks at. */
+export interface RevocableSession {
+  id: string
+  createdAt: number
+  user: SsoUser
+}
+
+type FeedEntry =
+  | { kind: 'session', id: string, until: number }
+  | { kind: 'user', key: string, at: number, until: number }
+
+const feedName = 'revocations'
+const maxEntries = 200_000
+
+/** The lookup keys of a user: a revocation of any of them revokes the user's sessions. */
+function userKeys (user: Pick<SsoUser, 'id' | 'email' | 'idpId'>): string[] {
+  const keys = [`id:${user.id}`]
+  if (user.email) keys.push(`email:${user.email.toLowerCase()}`)
+  if (user.idpId) keys.push(`idp:${user.idpId}`)
+  return keys
+}
+
+function filterKeys (filter: RevokeFilter): string[] {
+  const keys: string[] = []
+  if (filter.userId) keys.push(`id:${filter.userId}`)
+  if (filter.email) keys.push(`email:${filter.email.toLowerCase()}`)
+  if (filter.idpId) keys.push(`idp:${filter.idpId}`)
+  return keys
+}
+
+/** The local view of every revocation, kept in step with the store's feed. */
+export class RevocationList {
+  readonly #sessions = new Map<string, number>() // session id → until (ms)
+  readonly #users = new Map<string, { at: number, until: number }>() // user key → revoked at / until (ms)
+  readonly #store: SsoStore
+  readonly #now: () => number
+  readonly #ttlMs: number
+  readonly #log: FastifyBaseLogger
+  #cursor: string | null = null
+  #timer: NodeJS.Timeout | undefined
+  #failing = false
+  #syncing = false
+
+  constructor (store: SsoStore, options: { now: () => number, ttlMs: number, log: FastifyBaseLogger }) {
+    this.#store = store
+    this.#now = options.now
+    this.#ttlMs = options.ttlMs
+    this.#log = options.log
+  }
+
+  /** True while the feed cannot be read: revocations by other instances may be missing. */
+  get failing (): boolean {
+    return this.#failing
+  }
+
+  /** Whether this session was logged out, or its user revoked after it was created. Synchronous. */
+  isRevoked (session: RevocableSession): boolean {
+    if (this.#sessions.size === 0 && this.#users.size === 0) return false
+    if (this.#sessions.has(session.id)) return true
+    if (this.#users.size === 0) return false
+    for (const key of userKeys(session.user)) {
+      const revoked = this.#users.get(key)
+      // A session created after the revocation (the user was re-provisioned and signed in
+      // again) is valid.
+      if (revoked !== undefined && session.createdAt <= revoked.at) return true
+    }
+    return false
+  }
+
+  /** Ends one session (logout) until `until`, when the cookie would have expired anyway. */
+  async revokeSession (id: string, until: number): Promise<void> {
+    await this.#publish({ kind: 'session', id, until })
+  }
+
+  /** Ends every current session of a user. Returns false when the filter names nobody. */
+  async revokeUser (filter: RevokeFilter): Promise<boolean> {
+    const keys = filterKeys(filter)
+    if (keys.length === 0) return false
+    const at = this.#now()
+    // Sessions last at most the absolute timeout: after that the revocation has nothing to match.
+    for (const key of keys) await this.#publish({ kind: 'user', key, at, until: at + this.#ttlMs })
+    return true
+  }
+
+  async #publish (entry: FeedEntry): Promise<void> {
+    this.#apply(entry) // effective here at once, even before the store answers
+    await this.#store.publish(feedName, JSON.stringify(entry), Math.max(1, entry.until - this.#now()))
+  }
+
+  #apply (entry: FeedEntry): void {
+    if (entry.until <= this.#now()) return
+    if (entry.kind === 'session') {
+      this.#sessions.set(entry.id, entry.until)
+      if (this.#sessions.size > maxEntries) this.#prune(this.#sessions, until => until)
+    } else {
+      const previous = this.#users.get(entry.key)
+      if (!previous || previous.at < entry.at) this.#users.set(entry.key, { at: entry.at, until: entry.until })
+      if (this.#users.size > maxEntries) this.#prune(this.#users, value => value.until)
+    }
+  }
+
+  // Expired entries go first; past the bound, the ones closest to expiry.
+  #prune<V> (map: Map<string, V>, until: (value: V) => number): void {
+    const t = this.#now()
+    for (const [key, value] of map) if (until(value) <= t) map.delete(key)
+    if (map.size <= maxEntries) return
+    const byExpiry = [...map].sort((a, b) => until(a[1]) - until(b[1]))
+    for (const [key] of byExpiry.slice(0, map.size - maxEntries)) map.delete(key)
+  }
+
+  /** Reads revocations published since the last call (by any instance sharing the store). */
+  async sync (): Promise<void> {
+    const { entries, cursor } = await this.#store.readFeed(feedName, this.#cursor)
+    this.#cursor = cursor
+    for (const raw of entries) {
+      try {
+        this.#apply(JSON.parse(raw) as FeedEntry)
+      } catch {
+        this.#log.warn('fastify-sso: ignored a malformed revocation feed entry')
+      }
+    }
+  }
+
+  /** Starts following the feed. */
+  start (pollMs: number): void {
+    this.#timer = setInterval(() => {
+      if (this.#syncing) return // a slow store must not pile up reads
+      this.#syncing = true
+      this.sync().finally(() => { this.#syncing = false }).then(() => {
+        if (this.#failing) this.#log.info('fastify-sso: revocation feed reachable again')
+        this.#failing = false
+      }, (err: unknown) => {
+        if (!this.#failing) this.#log.error({ err }, 'fastify-sso: cannot read the revocation feed from the store; revocations by other instances are delayed')
+        this.#failing = true
+      })
+    }, pollMs)
+    this.#timer.unref()
+  }
+
+  stop (): void {
+    clearInterval(this.#timer)
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * `GET {prefix}/callback` (and `POST` for providers whose IdP posts): finishes a login.
+ *
+ * Order matters: the transaction is consumed before anything else, so that every outcome,
+ * success or failure, uses it up; the provider verifies the answer; only then is a fresh
+ * session created (new id: no session fixation) and the browser sent to its returnTo.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { SsoCore } from '../core.ts'
+import {
+  IdpError, IdpUnavailableError, InvalidCallbackError, InvalidOptionError, isSsoError, LoginDeniedError, StateMismatchError,
+  StoreUnavailableError, TransactionExpiredError, TransactionMissingError, TransactionReplayedError
+} from '../errors.ts'
+import { sendError } from '../error-reply.ts'
+import { sha256 } from '../crypto.ts'
+import { withTimeout } from '../timeout.ts'
+import { boundUser, type SsoUser } from '../user.ts'
+import type { LoginTransaction, SignIn } from '../providers/provider.ts'
+import { rawQuery, singleParams } from './params.ts'
+import { startLogin } from './login.ts'
+
+/** Parameters whose repetition makes a callback ambiguous. */
+const protocolParams = ['state', 'code', 'error', 'iss', 'id_token']
+
+/** Longest IdP error text shown to the user. */
+const maxIdpMessage = 300
+
+export function callbackHandler (core: SsoCore) {
+  return async function callback (request: FastifyRequest, reply: FastifyReply) {
+    reply.header('cache-control', 'no-store')
+    try {
+      return await finishLogin(core, request, reply)
+    } catch (err) {
+      return sendError(request, reply, providerFailure(err, request), core.links)
+    }
+  }
+}
+
+async function finishLogin (core: SsoCore, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const method = request.method === 'POST' ? 'POST' : 'GET'
+  const { values: params, repeated } = singleParams(method === 'POST' ? request.body : request.query)
+  const ambiguous = repeated.filter(name => protocolParams.includes(name))
+  if (ambiguous.length > 0) throw InvalidCallbackError(`The callback repeats the parameter ${ambiguous.join(', ')}.`)
+
+  if (params.error !== undefined) {
+    // Use up the pending login whatever else is wrong, then report what the IdP said (some IdPs
+    // omit state on errors: their message is more useful than "state mismatch").
+    await consumeTransaction(core, request, reply, params).catch(() => {})
+    const description = params.error_description ? `: ${params.error_description}` : ''
+    throw IdpError(`The identity provider refused the sign-in (${params.error}${description})`.slice(0, maxIdpMessage) + '.')
+  }
+  const transaction = await consumeTransaction(core, request, reply, params)
+
+  // The URL the IdP sent the browser to, rebuilt from configuration (never from Host).
+  const url = new URL(core.options.redirectUri)
+  if (method === 'GET') url.search = rawQuery(request.url)
+  const outcome = await withTimeout(core.provider.callback({ method, params, url, transaction }))
+
+  if ('restart' in outcome) {
+    // IdP-initiated login made safe: no session from it; a fresh SP-initiated login instead.
+    return startLogin(core, request, reply, core.options.defaultReturnTo, {}, outcome.restart)
+  }
+  return signIn(core, request, reply, outcome, transaction?.returnTo ?? core.options.defaultReturnTo)
+}
+
+/**
+ * Finds this callback's pending login and uses it up, or throws the precise reason why not.
+ * Returns `null` only for an unsolicited callback the provider has opted in to.
+ */
+async function consumeTransaction (
+  core: SsoCore, request: FastifyRequest, reply: FastifyReply, params: Record<string, string>
+): Promise<LoginTransaction | null> {
+  const { provider, transactions } = core
+  const usesState = provider.usesState !== false
+  const state = params.state
+  if (usesState && !state) {
+    if (provider.acceptsUnsolicited) return null
+    const hasCookie = transactions.has(request)
+    throw hasCookie
+      ? StateMismatchError('The identity provider\'s answer carries no state parameter.')
+      : TransactionMissingError('This sign-in was not started from this application (no login cookie and no state). Start the sign-in from the application.')
+  }
+  const taken = transactions.take(request, reply, usesState ? state! : null)
+  switch (taken.kind) {
+    case 'missing':
+      if (provider.acceptsUnsolicited) return null
+      throw TransactionMissingError()
+    case 'mismatch':
+      throw StateMismatchError('The state in the identity provider\'s answer matches no sign-in started in this browser.')
+    case 'expired':
+      throw TransactionExpiredError()
+  }
+  const transaction = taken.transaction
+  // Single use across instances: the browser's cookie no longer holds this transaction, and the
+  // store remembers its state until it would have expired, so a replayed copy is refused too.
+  let first: boolean
+  try {
+    first = await core.store.add(`tx:${sha256(transaction.state)}`, '1', Math.max(1000, transaction.expiresAt - core.options.now()))
+  } catch (err) {
+    request.log.error({ err }, 'fastify-sso: the store failed while consuming a login transaction')
+    if (core.options.storeFailure === 'closed') throw StoreUnavailableError()
+    first = true
+  }
+  if (!first) throw TransactionReplayedError()
+  return transaction
+}
+
+async function signIn (core: SsoCore, request: FastifyRequest, reply: FastifyReply, outcome: SignIn, returnTo: string): Promise<FastifyReply> {
+  const { sessions } = core
+  const { user: bounded, droppedClaims } = boundUser(outcome.user)
+  if (droppedClaims) request.log.info('fastify-sso: the raw claims were too large for the session cookie and were left out of user.claims')
+  const user = await applyOnLogin(core, bounded, request)
+
+  const previous = sessions.read(request).record
+  const record = sessions.create(user, outcome.session)
+  const sealed = sessions.seal(record) // throws FST_SSO_SESSION_TOO_LARGE before anything is set
+  sessions.write(request, reply, record, sealed)
+  if (previous) {
+    // The browser's earlier session is replaced; make sure a copy of it is not valid either.
+    core.revocations.revokeSession(previous.id, sessions.expiresAt(previous)).catch(err => {
+      request.log.warn({ err }, 'fastify-sso: could not revoke the replaced session')
+    })
+  }
+  request.log.info({ userId: user.id, provider: user.provider }, 'fastify-sso: signed in')
+  return reply.redirect(returnTo, 302)
+}
+
+async function applyOnLogin (core: SsoCore, user: SsoUser, request: FastifyRequest): Promise<SsoUser> {
+  const onLogin = core.options.onLogin
+  if (!onLogin) return user
+  let result: unknown
+  try {
+    result = await onLogin(user, request)
+  } catch (err) {
+    if (isSsoError(err)) throw err
+    // Only coded errors (e.g. `throw LoginDeniedError('…')`) show their message: an arbitrary
+    // error's message may describe internals.
+    request.log.info({ err }, 'fastify-sso: onLogin refused the user')
+    throw LoginDeniedError()
+  }
+  if (result === false) throw LoginDeniedError()
+  if (result === undefined || result === true) return user
+  if (typeof result === 'object' && result !== null && typeof (result as SsoUser).id === 'string') return result as SsoUser
+  throw InvalidOptionError('fastify-sso: onLogin must return a user object (with an id), true, false or nothing.')
+}
+
+/** Anything a provider throws that is not a coded error is an IdP failure: 502, logged. */
+function providerFailure (err: unknown, request: FastifyRequest): unknown {
+  if (isSsoError(err)) return err
+  request.log.error({ err }, 'fastify-sso: the identity provider step failed')
+  return IdpUnavailableError()
+}

@@ -1,0 +1,37 @@
+/**
+ * `GET {prefix}/login`: starts a login. Creates a transaction (state, nonce, PKCE verifier,
+ * returnTo, routing), keeps it in the transaction cookie and sends the browser to the IdP.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { SsoCore } from '../core.ts'
+import { sendError } from '../error-reply.ts'
+import { safeReturnTo } from '../return-to.ts'
+import { withTimeout } from '../timeout.ts'
+import { singleParams } from './params.ts'
+
+/** Starts an SP-initiated login with this returnTo and routing; answers the redirect to the IdP. */
+export async function startLogin (
+  core: SsoCore, request: FastifyRequest, reply: FastifyReply,
+  returnTo: string, query: Record<string, string>, fixedRouting?: Record<string, string>
+): Promise<FastifyReply> {
+  const login = { query }
+  const routing = fixedRouting ?? (await core.provider.loginRouting?.(login)) ?? {}
+  const transaction = core.transactions.create(returnTo, routing)
+  const url = await withTimeout(core.provider.authorizationUrl(transaction, login))
+  core.transactions.begin(request, reply, transaction)
+  return reply.redirect(url.href, 302)
+}
+
+export function loginHandler (core: SsoCore) {
+  return async function login (request: FastifyRequest, reply: FastifyReply) {
+    reply.header('cache-control', 'no-store')
+    try {
+      const { values } = singleParams(request.query)
+      // A repeated returnTo is dropped by singleParams and falls back to defaultReturnTo.
+      const returnTo = safeReturnTo(values.returnTo, core.options.baseUrl, core.options.defaultReturnTo)
+      return await startLogin(core, request, reply, returnTo, values)
+    } catch (err) {
+      return sendError(request, reply, err, core.links)
+    }
+  }
+}

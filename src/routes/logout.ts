@@ -1,0 +1,64 @@
+/**
+ * `POST {prefix}/logout`: ends the session (the cookie is cleared and its id revoked, so a copy
+ * of the old cookie is signed out too), then goes to the IdP's end-session page or to
+ * `logoutRedirect`. `GET` answers 405: a link or an image must not sign users out.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { SsoCore } from '../core.ts'
+import { CrossSiteRequestError, MethodNotAllowedError } from '../errors.ts'
+import { sendError } from '../error-reply.ts'
+import { withTimeout } from '../timeout.ts'
+
+/**
+ * Logout CSRF: refuse when the browser says the request came from another site. Requests with
+ * neither `Sec-Fetch-Site` nor `Origin` (curl, server to server) carry no ambient cookie risk.
+ */
+export function isCrossSite (request: FastifyRequest, origin: string): boolean {
+  const site = request.headers['sec-fetch-site']
+  if (site !== undefined && site !== 'same-origin') return true
+  const requestOrigin = request.headers.origin
+  return requestOrigin !== undefined && requestOrigin !== origin
+}
+
+/** Ends the request's session: revokes its id until it would have expired, clears the cookie. */
+export async function endSession (core: SsoCore, request: FastifyRequest, reply?: FastifyReply): Promise<void> {
+  const { sessions } = core
+  const record = sessions.read(request).record
+  if (reply) sessions.clear(request, reply)
+  else sessions.forget(request)
+  if (record) await core.revocations.revokeSession(record.id, sessions.expiresAt(record))
+}
+
+export function logoutHandler (core: SsoCore) {
+  return async function logout (request: FastifyRequest, reply: FastifyReply) {
+    reply.header('cache-control', 'no-store')
+    if (isCrossSite(request, core.options.baseUrl.origin)) {
+      return sendError(request, reply, CrossSiteRequestError('Logout must be requested from this application\'s own pages.'), { ...core.links, errorRedirect: undefined })
+    }
+    const record = core.sessions.read(request).record
+    try {
+      await endSession(core, request, reply)
+    } catch (err) {
+      // The cookie is cleared either way; only the server-side revocation could not be recorded.
+      request.log.error({ err }, 'fastify-sso: could not record the logout in the store')
+    }
+    const localTarget = core.options.logoutRedirect
+    let target: string = localTarget
+    if (core.provider.logoutUrl) {
+      try {
+        const url = await withTimeout(core.provider.logoutUrl(record?.p, new URL(localTarget, core.options.baseUrl).href), 5_000)
+        if (url) target = url.href
+      } catch (err) {
+        request.log.warn({ err }, 'fastify-sso: could not build the IdP end-session URL; logging out locally')
+      }
+    }
+    return reply.redirect(target, 302)
+  }
+}
+
+export function logoutMethodNotAllowed (core: SsoCore) {
+  return async function logoutGet (request: FastifyRequest, reply: FastifyReply) {
+    reply.header('allow', 'POST')
+    return sendError(request, reply, MethodNotAllowedError(`Logging out needs a POST request, e.g. <form method="post" action="${core.options.prefix}/logout">.`), { ...core.links, errorRedirect: undefined })
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The encrypted session cookie: lazy decoding, idle and absolute timeouts, revocation, key
+ * rotation and the 4 KB size limit.
+ *
+ * Nothing here runs for a request that never reads the user: the cookie is decrypted on first
+ * access to `request.user` (or in the guard), then cached on the request.
+ */
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
+import { CookieCodec, maxCookieBytes } from './cookie-codec.ts'
+import { SessionTooLargeError } from './errors.ts'
+import { randomId } from './crypto.ts'
+import type { ResolvedOptions } from './options.ts'
+import type { ProviderSession } from './providers/provider.ts'
+import type { RevocationList } from './revocation.ts'
+import type { SsoUser } from './user.ts'
+
+/** What the session cookie holds (short keys: every byte counts against the 4 KB limit). */
+export interface SessionRecord {
+  v: 1
+  /** Random session id: what logout revokes. */
+  id: string
+  /** The user. */
+  u: SsoUser
+  /** Created at (epoch ms): the absolute timeout counts from here. */
+  c: number
+  /** Last seen (epoch ms, written at most once a minute): the idle timeout counts from here. */
+  s: number
+  /** Provider state for refresh and logout. */
+  p?: ProviderSession
+}
+
+/** The per-request result of reading the cookie. */
+export interface SessionState {
+  record: SessionRecord | null
+  /** A cookie was sent but is unusable (garbage, expired, revoked): clear it at the next write. */
+  stale: boolean
+  /** Valid, but should be written again (older key, or last-seen more than a minute old). */
+  reissue: boolean
+}
+
+/** Last-seen is written back at most this often, so most responses carry no Set-Cookie. */
+const touchIntervalMs = 60_000
+
+/** Where a request keeps its decoded session. */
+export const kSessionState = Symbol('fastify-sso.session')
+
+type RequestWithState = FastifyRequest & { [kSessionState]: SessionState | null }
+
+/** Cookie attributes shared by the session and transaction cookies. */
+export interface CookieAttributes {
+  path: '/'
+  httpOnly: true
+  secure: boolean
+  sameSite: 'lax' | 'strict' | 'none'
+}
+
+/** Reads, validates and writes the session cookie for one plugin registration. */
+export class SessionManager {
+  readonly codec: CookieCodec
+  readonly #options: ResolvedOptions
+  readonly #revocations: RevocationList
+  readonly #attributes: CookieAttributes
+
+  constructor (options: ResolvedOptions, codec: CookieCodec, revocations: RevocationList) {
+    this.#options = options
+    this.codec = codec
+    this.#revocations = revocations
+    this.#attributes = { path: '/', httpOnly: true, secure: options.https, sameSite: options.sameSite }
+  }
+
+  /** The request's session, decoded once and cached on the request. */
+  read (request: FastifyRequest): SessionState {
+    const holder = request as RequestWithState
+    return holder[kSessionState] ??= this.#decode(request)
+  }
+
+  /** The signed-in user, or null. */
+  user (request: FastifyRequest): SsoUser | null {
+    return this.read(request).record?.u ?? null
+  }
+
+  #decode (request: FastifyRequest): SessionState {
+    const raw = cookieValue(request, this.#options.cookieName)
+    if (raw === undefined) return { record: null, stale: false, reissue: false }
+    const decoded = this.codec.decode<SessionRecord>(raw, request.log)
+    const record = decoded?.data
+    if (!decoded || !record || record.v !== 1 || typeof record.id !== 'string' || typeof record.u?.id !== 'string' ||
+        typeof record.c !== 'number' || typeof record.s !== 'number') {
+      return { record: null, stale: true, reissue: false }
+    }
+    const now = this.#options.now()
+    if (now - record.c > this.#options.absoluteTimeoutMs || now - record.s > this.#options.idleTimeoutMs) {
+      request.log.debug('fastify-sso: session expired')
+      return { record: null, stale: true, reissue: false }
+    }
+    if (this.#revocations.isRevoked({ id: record.id, createdAt: record.c, user: record.u })) {
+      request.log.debug('fastify-sso: session revoked')
+      return { record: null, stale: true, reissue: false }
+    }
+    return { record, stale: false, reissue: decoded.rotated || now - record.s >= touchIntervalMs }
+  }
+
+  /** A brand-new session (fresh id: a session is never reused across logins). */
+  create (user: SsoUser, provider?: ProviderSession): SessionRecord {
+    const now = this.#options.now()
+    const record: SessionRecord = { v: 1, id: randomId(), u: user, c: now, s: now }
+    if (provider) record.p = provider
+    return record
+  }
+
+  /**
+   * Seals a record into a cookie value.
+   * @throws FST_SSO_SESSION_TOO_LARGE when the cookie would exceed 4,096 bytes.
+   */
+  seal (record: SessionRecord): string {
+    const value = this.codec.encode(record)
+    const size = CookieCodec.size(this.#options.cookieName, value)
+    if (size > maxCookieBytes) {
+      throw SessionTooLargeError(
+        `The session cookie would be ${size} bytes; browsers silently drop cookies over ${maxCookieBytes} bytes. ` +
+        'Keep fewer fields on the user in onLogin (large claims, long group lists) or keep fewer tokens.'
+      )
+    }
+    return value
+  }
+
+  /** Sets the session cookie on the reply and caches the record on the request. */
+  write (request: FastifyRequest, reply: FastifyReply, record: SessionRecord, value = this.seal(record)): void {
+    const remaining = Math.min(this.#options.idleTimeoutMs, record.c + this.#options.absoluteTimeoutMs - this.#options.now())
+    reply.setCookie(this.#options.cookieName, value, { ...this.#attributes, maxAge: Math.max(0, Math.floor(remaining / 1000)) })
+    ;(request as RequestWithState)[kSessionState] = { record, stale: false, reissue: false }
+  }
+
+  /** Removes the session cookie and forgets the session for the rest of the request. */
+  clear (request: FastifyRequest, reply: FastifyReply): void {
+    reply.clearCookie(this.#options.cookieName, this.#attributes)
+    ;(request as RequestWithState)[kSessionState] = { record: null, stale: false, reissue: false }
+  }
+
+  /**
+   * Forgets the session for the rest of the request when no reply is at hand
+   * (`request.logout()`); the cookie, already revoked, is cleared at the next write.
+   */
+  forget (request: FastifyRequest): void {
+    ;(request as RequestWithState)[kSessionState] = { record: null, stale: true, reissue: false }
+  }
+
+  /**
+   * Brings the cookie up to date after a read: clears a stale one, re-issues a session under
+   * the newest key or with a fresh last-seen. Called by the guard and the auth routes, the
+   * places that have a reply; other routes never pay for a write.
+   */
+  sync (request: FastifyRequest, reply: FastifyReply, log: FastifyBaseLogger = request.log): void {
+    const state = this.read(request)
+    if (state.stale) {
+      this.clear(request, reply)
+    } else if (state.record && state.reissue) {
+      const record = { ...state.record, s: this.#options.now() }
+      try {
+        this.write(request, reply, record)
+      } catch (err) {
+        // Cannot happen for a record that fitted when it was first written; keep the old cookie.
+        log.error({ err }, 'fastify-sso: could not re-issue the session cookie')
+      }
+    }
+  }
+
+  /** Replaces the session's provider state and user (after a refresh). */
+  update (request: FastifyRequest, reply: FastifyReply, record: SessionRecord): void {
+    this.write(request, reply, { ...record, s: this.#options.now() })
+  }
+
+  /**
+   * Until when a logged-out session id must stay revoked: its absolute expiry. (Not the idle
+   * expiry: another tab may hold a copy re-issued with a later last-seen.)
+   */
+  expiresAt (record: SessionRecord): number {
+    return record.c + this.#options.absoluteTimeoutMs
+  }
+}
+
+/**
+ * A cookie's value: from `request.cookies` when `@fastify/cookie` has parsed them, otherwise
+ * from the raw header (an app may register `@fastify/cookie` with a later hook or none).
+ */
+export function cookieValue (request: FastifyRequest, name: string): string | undefined {
+  const parsed = request.cookies
+  if (parsed) return parsed[name]
+  const header = request.headers.cookie
+  if (!header) return undefined
+  return request.server.parseCookie(header)[name]
+}

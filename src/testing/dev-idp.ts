@@ -1,0 +1,299 @@
+/**
+ * An embedded development identity provider: a real, certified OpenID Provider (`oidc-provider`)
+ * on a loopback port, with demo users, a plain login form and no consent screen. The example app
+ * starts it when no IdP is configured, and apps use it in their own tests.
+ *
+ * It is for development and tests only: it refuses to start with NODE_ENV=production, binds to
+ * 127.0.0.1 only, accepts any non-empty password, and keeps everything in memory.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { randomBytes } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { exportJWK, generateKeyPair } from 'jose'
+import { DevIdpInProductionError, InvalidOptionError } from '../errors.ts'
+import { escapeHtml } from '../html.ts'
+
+/** A demo user of the development IdP. */
+export interface DevIdpUser {
+  email: string
+  /** Stable subject (default: derived from the email). */
+  sub?: string
+  name?: string
+  givenName?: string
+  familyName?: string
+  /** Organization id, sent as the `org_id` claim. */
+  organizationId?: string
+  /** Organization display name (`org_name`). */
+  organizationName?: string
+  roles?: string[]
+  groups?: string[]
+}
+
+/** A client (relying party) registered at the development IdP. */
+export interface DevIdpClient {
+  clientId: string
+  /** Omit for a public client (PKCE only). */
+  clientSecret?: string
+  redirectUris: string[]
+  postLogoutRedirectUris?: string[]
+  /** OIDC back-channel logout endpoint of the app. */
+  backchannelLogoutUri?: string
+}
+
+/** Options of {@link startDevIdp}. */
+export interface DevIdpOptions {
+  /** Demo users (default: alice@acme.test, admin at Acme; bob@globex.test, member at Globex). */
+  users?: DevIdpUser[]
+  /** Port on 127.0.0.1 (default: a free one). */
+  port?: number
+  /**
+   * Clients (default: one confidential client `fastify-sso-dev` for an app at
+   * http://localhost:3000 with prefix /auth).
+   */
+  clients?: DevIdpClient[]
+  /** Shortcut for the default client: the app's baseUrl and prefix (default http://localhost:3000, /auth). */
+  app?: { baseUrl?: string, prefix?: string }
+}
+
+/** A running development IdP. */
+export interface DevIdp {
+  /** The issuer URL (pass it to `oidcProvider({ issuer })`). */
+  issuer: string
+  /** The first client's id and secret. */
+  clientId: string
+  clientSecret: string | undefined
+  users: DevIdpUser[]
+  /** Stops the server and forgets every session. */
+  close(): Promise<void>
+}
+
+/** The demo users of the development IdP. */
+export const defaultDevUsers: DevIdpUser[] = [
+  { email: 'alice@acme.test', name: 'Alice Anders', givenName: 'Alice', familyName: 'Anders', organizationId: 'org_acme', organizationName: 'Acme', roles: ['admin'], groups: ['Engineering'] },
+  { email: 'bob@globex.test', name: 'Bob Baker', givenName: 'Bob', familyName: 'Baker', organizationId: 'org_globex', organizationName: 'Globex', roles: ['member'], groups: ['Sales'] },
+  { email: 'carol@acme.test', name: 'Carol Chen', givenName: 'Carol', familyName: 'Chen', organizationId: 'org_acme', organizationName: 'Acme', roles: ['member'], groups: ['Support'] }
+]
+
+function subjectOf (user: DevIdpUser): string {
+  return user.sub ?? `user_${user.email.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`
+}
+
+/**
+ * Starts the development IdP.
+ *
+ * @example
+ * ```ts
+ * import { startDevIdp } from 'fastify-sso/testing'
+ * const idp = await startDevIdp({ app: { baseUrl: 'http://localhost:3000' } })
+ * await app.register(ssoPlugin, {
+ *   baseUrl: 'http://localhost:3000',
+ *   provider: oidcProvider({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret }),
+ *   session: { secret: 'a development secret of 32+ characters!' },
+ * })
+ * // … later
+ * await idp.close()
+ * ```
+ */
+export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp> {
+  if (process.env.NODE_ENV === 'production') {
+    throw DevIdpInProductionError('startDevIdp() refuses to run with NODE_ENV=production: it accepts any password. Configure a real identity provider.')
+  }
+  const users = options.users ?? defaultDevUsers
+  if (!Array.isArray(users) || users.length === 0 || users.some(user => typeof user?.email !== 'string' || !user.email.includes('@'))) {
+    throw InvalidOptionError('startDevIdp: `users` must be a non-empty array of { email, … }.')
+  }
+  const clients = options.clients ?? [defaultClient(options.app)]
+  const { default: Provider } = await import('oidc-provider')
+
+  const server = createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
+  })
+  const port = (server.address() as AddressInfo).port
+  const issuer = `http://127.0.0.1:${port}`
+
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true })
+  const signingKey = { ...await exportJWK(privateKey), kid: `dev-${randomBytes(4).toString('hex')}`, alg: 'RS256', use: 'sig' }
+  const bySubject = new Map(users.map(user => [subjectOf(user), user]))
+
+  const provider = new Provider(issuer, {
+    clients: clients.map(client => ({
+      client_id: client.clientId,
+      ...(client.clientSecret ? { client_secret: client.clientSecret } : { token_endpoint_auth_method: 'none' }),
+      redirect_uris: client.redirectUris,
+      post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
+      ...(client.backchannelLogoutUri ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code']
+    })),
+    jwks: { keys: [signingKey] },
+    cookies: {
+      keys: [randomBytes(32).toString('base64url')],
+      // Prefixed names: no clash with an app's cookies on the same host.
+      names: { session: '_devidp_session', interaction: '_devidp_interaction', resume: '_devidp_resume' }
+    },
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'given_name', 'family_name', 'org_id', 'org_name', 'roles', 'groups']
+    },
+    // Claims go into the ID token, so apps need no user-info call.
+    conformIdTokenClaims: false,
+    features: {
+      devInteractions: { enabled: false },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage }
+    },
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    // No consent screen: grant every requested scope at once.
+    async loadExistingGrant (ctx: any) {
+      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId)
+      const grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId })
+      grant.addOIDCScope([...ctx.oidc.requestParamScopes].join(' '))
+      await grant.save()
+      return grant
+    },
+    async findAccount (_ctx: unknown, id: string) {
+      const user = bySubject.get(id)
+      if (!user) return undefined
+      return {
+        accountId: id,
+        async claims () {
+          return {
+            sub: id,
+            email: user.email,
+            email_verified: true,
+            name: user.name ?? user.email,
+            given_name: user.givenName,
+            family_name: user.familyName,
+            org_id: user.organizationId,
+            org_name: user.organizationName,
+            roles: user.roles,
+            groups: user.groups
+          }
+        }
+      }
+    },
+    pkce: { required: () => true },
+    ttl: { Session: 8 * 3600, Interaction: 600, Grant: 8 * 3600, AccessToken: 3600, IdToken: 3600, AuthorizationCode: 60 },
+    renderError: async (ctx: any, out: Record<string, string>) => {
+      ctx.type = 'html'
+      ctx.body = page('Sign-in error', `<p>${escapeHtml(out.error)}: ${escapeHtml(out.error_description ?? '')}</p>`)
+    }
+  } as any)
+  provider.on('server_error', () => {}) // rendered by renderError; nothing to crash on
+  const oidc = provider.callback()
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', issuer)
+    const match = /^\/interaction\/([A-Za-z0-9_-]+)$/.exec(url.pathname)
+    if (!match) {
+      oidc(req, res)
+      return
+    }
+    handleInteraction(provider, users, req, res).catch(() => {
+      if (!res.headersSent) {
+        res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' })
+        res.end(page('Sign-in error', '<p>This sign-in expired or is not valid. Start again from the application.</p>'))
+      }
+    })
+  })
+
+  return {
+    issuer,
+    clientId: clients[0]!.clientId,
+    clientSecret: clients[0]!.clientSecret,
+    users,
+    async close () {
+      server.closeAllConnections()
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    }
+  }
+}
+
+function defaultClient (app: DevIdpOptions['app']): DevIdpClient {
+  const baseUrl = (app?.baseUrl ?? 'http://localhost:3000').replace(/\/$/, '')
+  const prefix = app?.prefix ?? '/auth'
+  return {
+    clientId: 'fastify-sso-dev',
+    clientSecret: randomBytes(24).toString('base64url'),
+    redirectUris: [`${baseUrl}${prefix}/callback`],
+    postLogoutRedirectUris: [`${baseUrl}/`]
+  }
+}
+
+async function readForm (req: IncomingMessage): Promise<URLSearchParams> {
+  let body = ''
+  for await (const chunk of req) {
+    body += chunk
+    if (body.length > 16_384) throw new Error('form too large')
+  }
+  return new URLSearchParams(body)
+}
+
+/** The login form (GET) and its submission (POST). Any non-empty password is accepted. */
+async function handleInteraction (provider: any, users: DevIdpUser[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const details = await provider.interactionDetails(req, res)
+  const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : ''
+  if (req.method === 'POST') {
+    const form = await readForm(req)
+    const email = (form.get('email') ?? '').trim().toLowerCase()
+    const user = users.find(candidate => candidate.email.toLowerCase() === email)
+    const quick = form.get('quick') === '1'
+    if (!user || (!quick && !form.get('password'))) {
+      sendHtml(res, 200, loginPage(details.uid, users, email || hint, user ? 'Enter any password.' : 'Unknown user: pick one of the demo accounts.'))
+      return
+    }
+    await provider.interactionFinished(req, res, { login: { accountId: subjectOf(user) } }, { mergeWithLastSubmission: false })
+    return
+  }
+  sendHtml(res, 200, loginPage(details.uid, users, hint, ''))
+}
+
+function sendHtml (res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+  res.end(html)
+}
+
+function page (title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1f2328}
+.banner{background:#fff8c5;border:1px solid #d4a72c;padding:.5rem .75rem;border-radius:6px;font-size:.875rem}
+label{display:block;margin:.75rem 0 .25rem}input{width:100%;padding:.5rem;box-sizing:border-box;font:inherit}
+button{font:inherit;padding:.5rem 1rem;margin-top:1rem;cursor:pointer}ul{padding:0;list-style:none}
+li button{width:100%;text-align:left;margin-top:.5rem;background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px}
+.error{color:#cf222e}</style></head><body><main>${body}</main></body></html>`
+}
+
+function loginPage (uid: string, users: DevIdpUser[], email: string, error: string): string {
+  const action = `/interaction/${escapeHtml(uid)}`
+  const accounts = users.map(user => `<li><form method="post" action="${action}">
+      <input type="hidden" name="email" value="${escapeHtml(user.email)}"><input type="hidden" name="quick" value="1">
+      <button type="submit">Continue as <strong>${escapeHtml(user.name ?? user.email)}</strong> · ${escapeHtml(user.email)}${user.organizationName ? ` · ${escapeHtml(user.organizationName)}` : ''}</button>
+    </form></li>`).join('')
+  return page('Development IdP — sign in', `
+  <p class="banner">fastify-sso development identity provider. For local development only: any password works.</p>
+  <h1>Sign in</h1>
+  ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
+  <form method="post" action="${action}">
+    <label for="email">Email</label>
+    <input id="email" name="email" type="email" autocomplete="username" required value="${escapeHtml(email)}">
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <button type="submit">Sign in</button>
+  </form>
+  <h2>Demo accounts</h2>
+  <ul>${accounts}</ul>`)
+}
+
+async function renderLogoutPage (ctx: any, form: string): Promise<void> {
+  ctx.type = 'html'
+  ctx.body = page('Development IdP — sign out', `
+  <p class="banner">fastify-sso development identity provider.</p>
+  <h1>Sign out of the development IdP?</h1>
+  ${form}
+  <button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+  <button type="submit" form="op.logoutForm">No, stay signed in</button>`)
+}

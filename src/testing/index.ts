@@ -1,0 +1,10 @@
+/**
+ * Test helpers: `signIn()` for `app.inject`, and the embedded development IdP.
+ *
+ * @example
+ * ```ts
+ * import { signIn, startDevIdp } from 'fastify-sso/testing'
+ * ```
+ */
+export { signIn, type TestUser } from './sign-in.ts'
+export { startDevIdp, defaultDevUsers, type DevIdp, type DevIdpOptions, type DevIdpUser, type DevIdpClient } from './dev-idp.ts'
