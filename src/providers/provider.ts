@@ -74,6 +74,12 @@ export interface ProviderSession {
 export interface SignIn {
   user: RawUser
   session?: ProviderSession
+  /**
+   * Where the IdP asks to land (e.g. a JWT IdP's `redirect` parameter). Used only for an
+   * unsolicited login (no transaction, so no returnTo of our own), and only if `safeReturnTo`
+   * accepts it.
+   */
+  returnTo?: string
 }
 
 /**

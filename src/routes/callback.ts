@@ -13,6 +13,7 @@ import {
 } from '../errors.ts'
 import { sendError } from '../error-reply.ts'
 import { sha256 } from '../crypto.ts'
+import { safeReturnTo } from '../return-to.ts'
 import { withTimeout } from '../timeout.ts'
 import { boundUser, type SsoUser } from '../user.ts'
 import type { LoginTransaction, SignIn } from '../providers/provider.ts'
@@ -60,7 +61,8 @@ async function finishLogin (core: SsoCore, request: FastifyRequest, reply: Fasti
     // IdP-initiated login made safe: no session from it; a fresh SP-initiated login instead.
     return startLogin(core, request, reply, core.options.defaultReturnTo, {}, outcome.restart)
   }
-  return signIn(core, request, reply, outcome, transaction?.returnTo ?? core.options.defaultReturnTo)
+  const returnTo = transaction?.returnTo ?? safeReturnTo(outcome.returnTo, core.options.baseUrl, core.options.defaultReturnTo)
+  return signIn(core, request, reply, outcome, returnTo)
 }
 
 /**
