@@ -1,0 +1,59 @@
+import { test } from 'tap'
+import { signIn } from '../src/testing/index.ts'
+import { buildApp, setCookie, unreachableIdp } from './fixtures/app.ts'
+
+test('garbage, truncated, tampered and old-format cookies are signed out, never a 500', async (t) => {
+  const app = await buildApp(t, unreachableIdp)
+  const good = (await signIn(app, { email: 'alice@acme.test' })).slice('sso='.length)
+  const decoded = decodeURIComponent(good)
+  const [cipher, nonce] = decoded.split(';') as [string, string]
+  const flipped = Buffer.from(cipher, 'base64')
+  flipped[10] ^= 1
+  const values = [
+    '', 'garbage', ';', ';;;', 'a;b', '%', '%E0%A4%A', encodeURIComponent(decoded.slice(0, 40)),
+    encodeURIComponent(`${flipped.toString('base64')};${nonce}`),
+    encodeURIComponent(`${cipher};${Buffer.alloc(24).toString('base64')}`),
+    encodeURIComponent(`${cipher};${nonce.slice(0, 10)}`),
+    'x'.repeat(5000), encodeURIComponent('{"v":1,"u":{"id":"admin"}}'), '\u0000'
+  ]
+  for (const value of values) {
+    const label = JSON.stringify(value.slice(0, 30))
+    const open = await app.inject({ url: '/', headers: { cookie: `sso=${value}` } })
+    t.equal(open.statusCode, 200, `open route with ${label}`)
+    t.same(open.json(), { user: null })
+    const guarded = await app.inject({ url: '/api/me', headers: { cookie: `sso=${value}` } })
+    t.equal(guarded.statusCode, 401, `guarded route with ${label}`)
+  }
+})
+
+test('a stale cookie is cleared by the guard', async (t) => {
+  const app = await buildApp(t, unreachableIdp)
+  const res = await app.inject({ url: '/api/me', headers: { cookie: 'sso=garbage' } })
+  t.match(setCookie(res.headers, 'sso'), /Max-Age=0|Expires=Thu, 01 Jan 1970/)
+})
+
+test('an encrypted payload of the wrong shape (old format) is signed out', async (t) => {
+  const app = await buildApp(t, unreachableIdp)
+  const { kCore } = await import('../src/core.ts')
+  const codec = app.sso[kCore].sessions.codec
+  for (const payload of [{ foo: 1 }, { v: 2, id: 'x', u: { id: 'a' }, c: Date.now(), s: Date.now() }, { v: 1, id: 'x', u: 'alice', c: Date.now(), s: Date.now() }, []]) {
+    const cookie = `sso=${encodeURIComponent(codec.encode(payload))}`
+    t.equal((await app.inject({ url: '/api/me', headers: { cookie } })).statusCode, 401, JSON.stringify(payload))
+  }
+})
+
+test('routes that never read the user set no cookie and decode nothing', async (t) => {
+  const app = await buildApp(t, unreachableIdp, {}, app => app.get('/plain', async () => 'ok'))
+  const { kCore } = await import('../src/core.ts')
+  const codec = app.sso[kCore].sessions.codec
+  const decode = codec.decode.bind(codec)
+  let decodes = 0
+  codec.decode = ((...args: Parameters<typeof decode>) => { decodes++; return decode(...args) }) as typeof codec.decode
+  const cookie = await signIn(app, { email: 'alice@acme.test' })
+  const res = await app.inject({ url: '/plain', headers: { cookie } })
+  t.equal(res.statusCode, 200)
+  t.notOk(res.headers['set-cookie'])
+  t.equal(decodes, 0, 'the session cookie was never decrypted')
+  await app.inject({ url: '/', headers: { cookie } })
+  t.equal(decodes, 1, 'reading request.user decrypts once')
+})
