@@ -27,7 +27,7 @@ export interface SsoCore {
 }
 
 /** Where `app.sso` keeps the internals. */
-export const kCore = Symbol.for('fastify-sso.core')
+export const kCore: unique symbol = Symbol('fastify-sso.core')
 
 /**
  * `app.sso`: what an application can do with the plugin besides the routes.

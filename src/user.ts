@@ -52,9 +52,9 @@ export const userLimits = {
   emailLength: 320,
   textLength: 256,
   listEntries: 100,
-  /** The user without `claims`, as JSON. */
+  /** The user without `claims`, as UTF-8 JSON bytes. */
   profileBytes: 2048,
-  /** The user with `claims`, as JSON; above this the claims are left out. */
+  /** The user with `claims`, as UTF-8 JSON bytes; above this the claims are left out. */
   withClaimsBytes: 2560
 } as const
 
@@ -101,16 +101,21 @@ export function boundUser (raw: RawUser): { user: SsoUser, droppedClaims: boolea
     const list = toStringList(raw[field])
     if (list) user[field] = list
   }
-  if (JSON.stringify(user).length > userLimits.profileBytes) {
+  if (jsonBytes(user) > userLimits.profileBytes) {
     throw ProfileTooLargeError(`The identity provider sent a profile larger than ${userLimits.profileBytes} bytes (long role or group lists?). It cannot be kept in a session cookie.`)
   }
   let droppedClaims = false
   if (raw.claims && typeof raw.claims === 'object') {
     const withClaims = { ...user, claims: raw.claims }
-    if (JSON.stringify(withClaims).length <= userLimits.withClaimsBytes) user.claims = raw.claims
+    if (jsonBytes(withClaims) <= userLimits.withClaimsBytes) user.claims = raw.claims
     else droppedClaims = true
   }
   return { user, droppedClaims }
+}
+
+/** Size of a value as UTF-8 JSON: what it costs in the cookie (non-ASCII names count 2-4 bytes a character). */
+export function jsonBytes (value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value))
 }
 
 /** A single string or an array of strings, bounded; anything else is ignored. */

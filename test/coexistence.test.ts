@@ -9,6 +9,10 @@ import { baseUrl, secret, unreachableIdp } from './fixtures/app.ts'
 
 const provider = () => oidcProvider(unreachableIdp)
 
+declare module '@fastify/secure-session' {
+  interface SessionData { items: number }
+}
+
 test('decorator option: the user lives on another property', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
@@ -26,7 +30,7 @@ test('a taken decorator fails ready() with a coded error that names the fix', as
   t.teardown(() => app.close())
   app.decorateRequest('user', null)
   app.register(ssoPlugin, { baseUrl, provider: provider(), session: { secret } })
-  await t.rejects(app.ready(), { code: 'FST_SSO_DECORATOR_CONFLICT', message: /decorator/ })
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_SSO_DECORATOR_CONFLICT', message: /decorator/ })
 })
 
 test('the app\'s own @fastify/secure-session and request.session keep working', async (t) => {

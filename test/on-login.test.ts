@@ -33,6 +33,14 @@ test('onLogin throwing denies with a generic message; a thrown LoginDeniedError 
   t.match(JSON.parse(coded.page.body).message, 'Only Globex accounts')
 })
 
+test('claims that would overflow the cookie are left out rather than failing the login', async (t) => {
+  const { page } = await loginWith(t, (user) => ({ ...user, claims: { blob: 'x'.repeat(6000) } }))
+  t.equal(page.status, 200)
+  const user = JSON.parse(page.body).user
+  t.equal(user.email, 'alice@acme.test')
+  t.notOk(user.claims)
+})
+
 test('onLogin returning a non-user is a 500 bug report, not a session', async (t) => {
   const { page } = await loginWith(t, (() => 'yes') as never)
   t.equal(page.status, 500)
@@ -40,7 +48,7 @@ test('onLogin returning a non-user is a 500 bug report, not a session', async (t
 })
 
 test('a session too large for a cookie fails loudly instead of being dropped by the browser', async (t) => {
-  const { page, browser } = await loginWith(t, (user) => ({ ...user, claims: { blob: 'x'.repeat(6000) } }))
+  const { page, browser } = await loginWith(t, (user) => ({ ...user, name: 'x'.repeat(6000) }))
   t.equal(page.status, 500)
   t.match(JSON.parse(page.body), { code: 'FST_SSO_SESSION_TOO_LARGE', message: /4096 bytes/ })
   t.notOk(browser.jar.get('localhost')?.get('sso'))

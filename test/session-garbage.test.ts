@@ -1,5 +1,6 @@
 import { test } from 'tap'
 import { signIn } from '../src/testing/index.ts'
+import { kCore } from '../src/core.ts'
 import { buildApp, setCookie, unreachableIdp } from './fixtures/app.ts'
 
 test('garbage, truncated, tampered and old-format cookies are signed out, never a 500', async (t) => {
@@ -8,7 +9,7 @@ test('garbage, truncated, tampered and old-format cookies are signed out, never 
   const decoded = decodeURIComponent(good)
   const [cipher, nonce] = decoded.split(';') as [string, string]
   const flipped = Buffer.from(cipher, 'base64')
-  flipped[10] ^= 1
+  flipped[10] = flipped[10]! ^ 1
   const values = [
     '', 'garbage', ';', ';;;', 'a;b', '%', '%E0%A4%A', encodeURIComponent(decoded.slice(0, 40)),
     encodeURIComponent(`${flipped.toString('base64')};${nonce}`),
@@ -34,7 +35,6 @@ test('a stale cookie is cleared by the guard', async (t) => {
 
 test('an encrypted payload of the wrong shape (old format) is signed out', async (t) => {
   const app = await buildApp(t, unreachableIdp)
-  const { kCore } = await import('../src/core.ts')
   const codec = app.sso[kCore].sessions.codec
   for (const payload of [{ foo: 1 }, { v: 2, id: 'x', u: { id: 'a' }, c: Date.now(), s: Date.now() }, { v: 1, id: 'x', u: 'alice', c: Date.now(), s: Date.now() }, []]) {
     const cookie = `sso=${encodeURIComponent(codec.encode(payload))}`
@@ -44,7 +44,6 @@ test('an encrypted payload of the wrong shape (old format) is signed out', async
 
 test('routes that never read the user set no cookie and decode nothing', async (t) => {
   const app = await buildApp(t, unreachableIdp, {}, app => app.get('/plain', async () => 'ok'))
-  const { kCore } = await import('../src/core.ts')
   const codec = app.sso[kCore].sessions.codec
   const decode = codec.decode.bind(codec)
   let decodes = 0

@@ -114,8 +114,18 @@ async function signIn (core: SsoCore, request: FastifyRequest, reply: FastifyRep
   const user = await applyOnLogin(core, bounded, request)
 
   const previous = sessions.read(request).record
-  const record = sessions.create(user, outcome.session)
-  const sealed = sessions.seal(record) // throws FST_SSO_SESSION_TOO_LARGE before anything is set
+  let record = sessions.create(user, outcome.session)
+  let sealed: string
+  try {
+    sealed = sessions.seal(record)
+  } catch (err) {
+    // The raw claims are a convenience: give them up before giving up the login.
+    if (!record.u.claims) throw err // FST_SSO_SESSION_TOO_LARGE, before anything is set
+    const { claims: _dropped, ...withoutClaims } = record.u
+    record = { ...record, u: withoutClaims }
+    sealed = sessions.seal(record)
+    request.log.info('fastify-sso: user.claims left out to keep the session cookie under 4 KB')
+  }
   sessions.write(request, reply, record, sealed)
   if (previous) {
     // The browser's earlier session is replaced; make sure a copy of it is not valid either.
