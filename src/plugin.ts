@@ -33,7 +33,9 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
   if (fastify.hasRequestDecorator(options.decorator)) {
     throw DecoratorConflictError(`fastify-sso: request.${options.decorator} is already decorated by another plugin (@fastify/jwt and @fastify/passport use "user"). Pass the \`decorator\` option, e.g. { decorator: 'ssoUser' }.`)
   }
-  if (!fastify.hasPlugin('@fastify/cookie')) await fastify.register(fastifyCookie)
+  // `reply.setCookie` comes from @fastify/cookie. When we register it, its per-request parsing
+  // hook stays off: the session module reads its own cookie only when a route needs the user.
+  if (!fastify.hasPlugin('@fastify/cookie')) await fastify.register(fastifyCookie, { hook: false })
 
   const ownStore = options.store === undefined
   const store = options.store ?? memoryStore({ now: options.now })

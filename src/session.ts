@@ -6,7 +6,7 @@
  * access to `request.user` (or in the guard), then cached on the request.
  */
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
-import { CookieCodec, maxCookieBytes } from './cookie-codec.ts'
+import { CookieCodec, maxCookieBytes, type Decoded } from './cookie-codec.ts'
 import { SessionTooLargeError } from './errors.ts'
 import { randomId } from './crypto.ts'
 import type { ResolvedOptions } from './options.ts'
@@ -40,6 +40,10 @@ export interface SessionState {
 
 /** Last-seen is written back at most this often, so most responses carry no Set-Cookie. */
 const touchIntervalMs = 60_000
+/** Decoded cookies kept in memory (about 1.5 KB each): the active users of one instance. */
+const decodedCacheSize = 10_000
+/** Once the cache is full, one new cookie in this many replaces the oldest entry (see #remember). */
+const admitOneIn = 8
 
 /** Where a request keeps its decoded session. */
 export const kSessionState = Symbol('fastify-sso.session')
@@ -60,6 +64,14 @@ export class SessionManager {
   readonly #options: ResolvedOptions
   readonly #revocations: RevocationList
   readonly #attributes: CookieAttributes
+  /**
+   * Cookie value (as sent) → its decrypted, deeply frozen content. A returning browser sends the
+   * same cookie until it is re-issued, so most requests skip the decryption; the checks that
+   * depend on time and revocation still run on every request. Only valid cookies are cached, so
+   * garbage cannot evict real sessions.
+   */
+  readonly #decoded = new Map<string, Decoded<SessionRecord>>()
+  #misses = 0
 
   constructor (options: ResolvedOptions, codec: CookieCodec, revocations: RevocationList) {
     this.#options = options
@@ -80,14 +92,11 @@ export class SessionManager {
   }
 
   #decode (request: FastifyRequest): SessionState {
-    const raw = cookieValue(request, this.#options.cookieName)
+    const raw = rawCookieValue(request, this.#options.cookieName)
     if (raw === undefined) return { record: null, stale: false, reissue: false }
-    const decoded = this.codec.decode<SessionRecord>(raw, request.log)
-    const record = decoded?.data
-    if (!decoded || !record || record.v !== 1 || typeof record.id !== 'string' || typeof record.u?.id !== 'string' ||
-        typeof record.c !== 'number' || typeof record.s !== 'number') {
-      return { record: null, stale: true, reissue: false }
-    }
+    const decoded = this.#decoded.get(raw) ?? this.#open(raw, request)
+    if (!decoded) return { record: null, stale: true, reissue: false }
+    const record = decoded.data
     const now = this.#options.now()
     if (now - record.c > this.#options.absoluteTimeoutMs || now - record.s > this.#options.idleTimeoutMs) {
       request.log.debug('fastify-sso: session expired')
@@ -98,6 +107,34 @@ export class SessionManager {
       return { record: null, stale: true, reissue: false }
     }
     return { record, stale: false, reissue: decoded.rotated || now - record.s >= touchIntervalMs }
+  }
+
+  /** Decrypts and checks the shape of a cookie; remembers a valid one. */
+  #open (raw: string, request: FastifyRequest): Decoded<SessionRecord> | null {
+    const value = decodeCookieValue(raw)
+    const decoded = value === undefined ? null : this.codec.decode<SessionRecord>(value, request.log)
+    const record = decoded?.data
+    if (!decoded || !record || record.v !== 1 || typeof record.id !== 'string' || typeof record.u?.id !== 'string' ||
+        typeof record.c !== 'number' || typeof record.s !== 'number') {
+      return null
+    }
+    // Possibly shared by every request that sends this cookie: nobody may change it.
+    deepFreeze(record)
+    this.#remember(raw, decoded)
+    return decoded
+  }
+
+  /**
+   * Caches a decoded cookie. When the cache is full, only one new cookie in `admitOneIn` evicts
+   * the oldest entry: with more active sessions than entries, replacing on every miss would churn
+   * the cache (and the garbage collector) for no hits at all.
+   */
+  #remember (raw: string, decoded: Decoded<SessionRecord>): void {
+    if (this.#decoded.size >= decodedCacheSize) {
+      if (++this.#misses % admitOneIn !== 0) return
+      this.#decoded.delete(this.#decoded.keys().next().value!)
+    }
+    this.#decoded.set(raw, decoded)
   }
 
   /** A brand-new session (fresh id: a session is never reused across logins). */
@@ -180,13 +217,55 @@ export class SessionManager {
 }
 
 /**
- * A cookie's value: from `request.cookies` when `@fastify/cookie` has parsed them, otherwise
- * from the raw header (an app may register `@fastify/cookie` with a later hook or none).
+ * A cookie's value as the browser sent it (still URL-encoded), or as the app's own
+ * `@fastify/cookie` parsed it. Only our cookie is extracted: parsing every cookie of every request
+ * is the cost the plugin avoids for routes that never read the user.
  */
-export function cookieValue (request: FastifyRequest, name: string): string | undefined {
+function rawCookieValue (request: FastifyRequest, name: string): string | undefined {
   const parsed = request.cookies
   if (parsed) return parsed[name]
   const header = request.headers.cookie
-  if (!header) return undefined
-  return request.server.parseCookie(header)[name]
+  return header ? readCookie(header, name) : undefined
+}
+
+/** A cookie's decoded value (see {@link rawCookieValue}); undefined when absent or malformed. */
+export function cookieValue (request: FastifyRequest, name: string): string | undefined {
+  const raw = rawCookieValue(request, name)
+  return raw === undefined ? undefined : decodeCookieValue(raw)
+}
+
+/** URL-decodes a cookie value; undefined when it is malformed. */
+function decodeCookieValue (value: string): string | undefined {
+  if (!value.includes('%')) return value
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return undefined
+  }
+}
+
+/** One cookie from a Cookie header (RFC 6265 syntax: `a=b; c=d`), not yet URL-decoded. */
+export function readCookie (header: string, name: string): string | undefined {
+  let from = 0
+  while (from < header.length) {
+    const index = header.indexOf(name, from)
+    if (index < 0) return undefined
+    const end = index + name.length
+    // A match counts only at the start of a pair (`sso` must not match `my-sso=`), followed by `=`.
+    const atPairStart = index === 0 || header[index - 1] === ' ' || header[index - 1] === ';'
+    if (atPairStart && header[end] === '=') {
+      const stop = header.indexOf(';', end + 1)
+      const value = header.slice(end + 1, stop < 0 ? undefined : stop).trim()
+      return value.length >= 2 && value[0] === '"' && value[value.length - 1] === '"' ? value.slice(1, -1) : value
+    }
+    from = end
+  }
+  return undefined
+}
+
+/** Freezes an object and everything in it. */
+function deepFreeze (value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return
+  Object.freeze(value)
+  for (const child of Object.values(value)) deepFreeze(child)
 }
