@@ -49,9 +49,10 @@ export function requireUser (options: RequireUserOptions = {}): preHandlerAsyncH
     if (!core) throw InvalidOptionError('fastify-sso: requireUser() is used on a route, but the fastify-sso plugin is not registered on this Fastify instance.')
     reply.header('cache-control', 'no-store')
 
-    if (core.options.storeFailure === 'closed' && core.revocations.failing) {
-      // Revocations made elsewhere cannot be seen: refusing is safer than admitting a revoked user.
-      return refuse(request, reply, core, StoreUnavailableError('The session store is unavailable, so revoked sessions cannot be recognised. Please try again shortly.'))
+    const unreachable = core.revocations.failing || core.sessions.read(request).unavailable === true
+    if (core.options.storeFailure === 'closed' && unreachable) {
+      // Revocations or the session itself cannot be read: refusing is safer than guessing.
+      return refuse(request, reply, core, StoreUnavailableError())
     }
     const user = await currentUser(request, reply, core)
     if (!user) {
@@ -83,13 +84,13 @@ async function currentUser (request: FastifyRequest, reply: FastifyReply, core: 
   if (record && refresher.due(record)) {
     const refreshed = await refresher.refresh(record, request.log)
     if (!refreshed) {
-      sessions.clear(request, reply)
+      await sessions.clear(request, reply)
       return null
     }
-    sessions.update(request, reply, refreshed)
+    await sessions.update(request, reply, refreshed)
     return refreshed.u
   }
-  sessions.sync(request, reply)
+  await sessions.sync(request, reply)
   return sessions.read(request).record?.u ?? null
 }
 

@@ -74,6 +74,11 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
   }
 
   decorateRequest(fastify, core)
+  if (sessions.serverSide) {
+    // request.user is synchronous: with server-side sessions, the record is fetched up front,
+    // for requests that carry the session cookie only.
+    fastify.addHook('onRequest', async (request) => { await sessions.load(request) })
+  }
   const decorator: SsoDecorator = {
     async revoke (filter) {
       if (!await revocations.revokeUser(filter)) {

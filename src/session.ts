@@ -5,7 +5,7 @@
  * Nothing here runs for a request that never reads the user: the cookie is decrypted on first
  * access to `request.user` (or in the guard), then cached on the request.
  */
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CookieCodec, maxCookieBytes, type Decoded } from './cookie-codec.ts'
 import { SessionTooLargeError } from './errors.ts'
 import { randomId } from './crypto.ts'
@@ -13,6 +13,7 @@ import type { ResolvedOptions } from './options.ts'
 import type { ProviderSession } from './providers/provider.ts'
 import type { RevocationList } from './revocation.ts'
 import type { SsoUser } from './user.ts'
+import type { SsoStore } from './store/store.ts'
 
 /** What the session cookie holds (short keys: every byte counts against the 4 KB limit). */
 export interface SessionRecord {
@@ -36,7 +37,15 @@ export interface SessionState {
   stale: boolean
   /** Valid, but should be written again (older key, or last-seen more than a minute old). */
   reissue: boolean
+  /** Server-side sessions only: the store could not be read. */
+  unavailable?: boolean
 }
+
+/** What the cookie holds when sessions are kept server-side (`session.store`): a pointer. */
+interface SessionPointer { v: 1, sid: string }
+
+const none: SessionState = Object.freeze({ record: null, stale: false, reissue: false })
+const stale: SessionState = Object.freeze({ record: null, stale: true, reissue: false })
 
 /** Last-seen is written back at most this often, so most responses carry no Set-Cookie. */
 const touchIntervalMs = 60_000
@@ -58,10 +67,15 @@ export interface CookieAttributes {
   sameSite: 'lax' | 'strict' | 'none'
 }
 
-/** Reads, validates and writes the session cookie for one plugin registration. */
+/**
+ * Reads, validates and writes sessions for one plugin registration. By default the whole
+ * session travels in the encrypted cookie; with `session.store` the record is kept in the store
+ * and the cookie holds only an encrypted pointer to it.
+ */
 export class SessionManager {
   readonly codec: CookieCodec
   readonly #options: ResolvedOptions
+  readonly #store: SsoStore | undefined
   readonly #revocations: RevocationList
   readonly #attributes: CookieAttributes
   /**
@@ -77,7 +91,13 @@ export class SessionManager {
     this.#options = options
     this.codec = codec
     this.#revocations = revocations
+    this.#store = options.sessionStore
     this.#attributes = { path: '/', httpOnly: true, secure: options.https, sameSite: options.sameSite }
+  }
+
+  /** Whether records live in the store (the cookie holds a pointer). */
+  get serverSide (): boolean {
+    return this.#store !== undefined
   }
 
   /** The request's session, decoded once and cached on the request. */
@@ -92,34 +112,61 @@ export class SessionManager {
   }
 
   #decode (request: FastifyRequest): SessionState {
+    // Server-side records are fetched by load() (an onRequest hook): nothing to decode here.
+    if (this.#store) return none
     const raw = rawCookieValue(request, this.#options.cookieName)
-    if (raw === undefined) return { record: null, stale: false, reissue: false }
+    if (raw === undefined) return none
     const decoded = this.#decoded.get(raw) ?? this.#open(raw, request)
-    if (!decoded) return { record: null, stale: true, reissue: false }
-    const record = decoded.data
+    return decoded ? this.#evaluate(decoded.data, decoded.rotated, request) : stale
+  }
+
+  /** The checks that depend on time and revocation: run on every request, cached cookie or not. */
+  #evaluate (record: SessionRecord, rotated: boolean, request: FastifyRequest): SessionState {
     const now = this.#options.now()
     if (now - record.c > this.#options.absoluteTimeoutMs || now - record.s > this.#options.idleTimeoutMs) {
       request.log.debug('fastify-sso: session expired')
-      return { record: null, stale: true, reissue: false }
+      return stale
     }
     if (this.#revocations.isRevoked({ id: record.id, createdAt: record.c, user: record.u })) {
       request.log.debug('fastify-sso: session revoked')
-      return { record: null, stale: true, reissue: false }
+      return stale
     }
-    return { record, stale: false, reissue: decoded.rotated || now - record.s >= touchIntervalMs }
+    return { record, stale: false, reissue: rotated || now - record.s >= touchIntervalMs }
+  }
+
+  /**
+   * Server-side sessions: fetches the record the cookie points to (one store read per request
+   * that carries the cookie; `request.user` is synchronous, so this happens in an onRequest hook).
+   */
+  async load (request: FastifyRequest): Promise<void> {
+    const holder = request as RequestWithState
+    const raw = rawCookieValue(request, this.#options.cookieName)
+    if (raw === undefined || !this.#store) return
+    const value = decodeCookieValue(raw)
+    const pointer = value === undefined ? null : this.codec.decode<SessionPointer>(value, request.log)
+    if (!pointer || pointer.data.v !== 1 || typeof pointer.data.sid !== 'string') {
+      holder[kSessionState] = stale
+      return
+    }
+    let json: string | null
+    try {
+      json = await this.#store.get(sessionKey(pointer.data.sid))
+    } catch (err) {
+      request.log.error({ err }, 'fastify-sso: cannot read the session from the store')
+      holder[kSessionState] = { record: null, stale: false, reissue: false, unavailable: true }
+      return
+    }
+    const record = json === null ? null : parseRecord(json)
+    holder[kSessionState] = record && record.id === pointer.data.sid ? this.#evaluate(record, pointer.rotated, request) : stale
   }
 
   /** Decrypts and checks the shape of a cookie; remembers a valid one. */
   #open (raw: string, request: FastifyRequest): Decoded<SessionRecord> | null {
     const value = decodeCookieValue(raw)
     const decoded = value === undefined ? null : this.codec.decode<SessionRecord>(value, request.log)
-    const record = decoded?.data
-    if (!decoded || !record || record.v !== 1 || typeof record.id !== 'string' || typeof record.u?.id !== 'string' ||
-        typeof record.c !== 'number' || typeof record.s !== 'number') {
-      return null
-    }
+    if (!decoded || !isRecord(decoded.data)) return null
     // Possibly shared by every request that sends this cookie: nobody may change it.
-    deepFreeze(record)
+    deepFreeze(decoded.data)
     this.#remember(raw, decoded)
     return decoded
   }
@@ -155,23 +202,45 @@ export class SessionManager {
     if (size > maxCookieBytes) {
       throw SessionTooLargeError(
         `The session cookie would be ${size} bytes; browsers silently drop cookies over ${maxCookieBytes} bytes. ` +
-        'Keep fewer fields on the user in onLogin (large claims, long group lists) or keep fewer tokens.'
+        'Keep fewer fields on the user in onLogin (large claims, long group lists) or keep fewer tokens, or keep sessions server-side with session.store.'
       )
     }
     return value
   }
 
-  /** Sets the session cookie on the reply and caches the record on the request. */
-  write (request: FastifyRequest, reply: FastifyReply, record: SessionRecord, value = this.seal(record)): void {
+  /**
+   * Stores a record and returns the cookie value that carries it: the sealed record, or with
+   * `session.store`, a sealed pointer to the record saved in the store.
+   */
+  async save (record: SessionRecord): Promise<string> {
+    if (!this.#store) return this.seal(record)
+    const ttl = record.c + this.#options.absoluteTimeoutMs - this.#options.now()
+    await this.#store.set(sessionKey(record.id), JSON.stringify(record), Math.max(1000, ttl))
+    return this.codec.encode({ v: 1, sid: record.id } satisfies SessionPointer)
+  }
+
+  /** Sets the session cookie on the reply and makes the record the request's session. */
+  setCookie (request: FastifyRequest, reply: FastifyReply, record: SessionRecord, value: string): void {
     const remaining = Math.min(this.#options.idleTimeoutMs, record.c + this.#options.absoluteTimeoutMs - this.#options.now())
     reply.setCookie(this.#options.cookieName, value, { ...this.#attributes, maxAge: Math.max(0, Math.floor(remaining / 1000)) })
     ;(request as RequestWithState)[kSessionState] = { record, stale: false, reissue: false }
   }
 
-  /** Removes the session cookie and forgets the session for the rest of the request. */
-  clear (request: FastifyRequest, reply: FastifyReply): void {
+  /** Saves the record and sets its cookie. */
+  async write (request: FastifyRequest, reply: FastifyReply, record: SessionRecord): Promise<void> {
+    this.setCookie(request, reply, record, await this.save(record))
+  }
+
+  /** Removes the session (its server-side record too) and its cookie. */
+  async clear (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const record = this.read(request).record
     reply.clearCookie(this.#options.cookieName, this.#attributes)
-    ;(request as RequestWithState)[kSessionState] = { record: null, stale: false, reissue: false }
+    ;(request as RequestWithState)[kSessionState] = none
+    if (this.#store && record) {
+      await this.#store.delete(sessionKey(record.id)).catch((err: unknown) => {
+        request.log.warn({ err }, 'fastify-sso: could not delete the session from the store (it stays revoked)')
+      })
+    }
   }
 
   /**
@@ -187,24 +256,24 @@ export class SessionManager {
    * the newest key or with a fresh last-seen. Called by the guard and the auth routes, the
    * places that have a reply; other routes never pay for a write.
    */
-  sync (request: FastifyRequest, reply: FastifyReply, log: FastifyBaseLogger = request.log): void {
+  async sync (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const state = this.read(request)
     if (state.stale) {
-      this.clear(request, reply)
+      await this.clear(request, reply)
     } else if (state.record && state.reissue) {
-      const record = { ...state.record, s: this.#options.now() }
       try {
-        this.write(request, reply, record)
+        await this.write(request, reply, { ...state.record, s: this.#options.now() })
       } catch (err) {
-        // Cannot happen for a record that fitted when it was first written; keep the old cookie.
-        log.error({ err }, 'fastify-sso: could not re-issue the session cookie')
+        // The session stays valid with its old cookie (a store hiccup, or, impossibly, a record
+        // that no longer fits): the next request tries again.
+        request.log.error({ err }, 'fastify-sso: could not re-issue the session')
       }
     }
   }
 
   /** Replaces the session's provider state and user (after a refresh). */
-  update (request: FastifyRequest, reply: FastifyReply, record: SessionRecord): void {
-    this.write(request, reply, { ...record, s: this.#options.now() })
+  async update (request: FastifyRequest, reply: FastifyReply, record: SessionRecord): Promise<void> {
+    await this.write(request, reply, { ...record, s: this.#options.now() })
   }
 
   /**
@@ -261,6 +330,30 @@ export function readCookie (header: string, name: string): string | undefined {
     from = end
   }
   return undefined
+}
+
+/** The store key of a server-side session record. */
+function sessionKey (id: string): string {
+  return `session:${id}`
+}
+
+/** Whether a decrypted or stored value has the shape of a session record. */
+function isRecord (value: unknown): value is SessionRecord {
+  const record = value as SessionRecord
+  return typeof record === 'object' && record !== null && record.v === 1 && typeof record.id === 'string' &&
+    typeof record.u?.id === 'string' && typeof record.c === 'number' && typeof record.s === 'number'
+}
+
+/** A stored record, frozen like a cookie's; null when it is not one. */
+function parseRecord (json: string): SessionRecord | null {
+  try {
+    const record: unknown = JSON.parse(json)
+    if (!isRecord(record)) return null
+    deepFreeze(record)
+    return record
+  } catch {
+    return null
+  }
 }
 
 /** Freezes an object and everything in it. */

@@ -8,7 +8,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { SsoCore } from '../core.ts'
 import {
-  IdpError, IdpUnavailableError, InvalidCallbackError, InvalidOptionError, isSsoError, LoginDeniedError, StateMismatchError,
+  IdpError, IdpUnavailableError, InvalidCallbackError, InvalidOptionError, isSsoError, LoginDeniedError, SessionTooLargeError, StateMismatchError,
   StoreUnavailableError, TransactionExpiredError, TransactionMissingError, TransactionReplayedError
 } from '../errors.ts'
 import { sendError } from '../error-reply.ts'
@@ -115,18 +115,18 @@ async function signIn (core: SsoCore, request: FastifyRequest, reply: FastifyRep
 
   const previous = sessions.read(request).record
   let record = sessions.create(user, outcome.session)
-  let sealed: string
+  let value: string
   try {
-    sealed = sessions.seal(record)
+    value = await sessions.save(record)
   } catch (err) {
     // The raw claims are a convenience: give them up before giving up the login.
-    if (!record.u.claims) throw err // FST_SSO_SESSION_TOO_LARGE, before anything is set
+    if (!isSsoError(err) || err.code !== SessionTooLargeError.code || !record.u.claims) throw err // nothing set yet
     const { claims: _dropped, ...withoutClaims } = record.u
     record = { ...record, u: withoutClaims }
-    sealed = sessions.seal(record)
+    value = await sessions.save(record)
     request.log.info('fastify-sso: user.claims left out to keep the session cookie under 4 KB')
   }
-  sessions.write(request, reply, record, sealed)
+  sessions.setCookie(request, reply, record, value)
   if (previous) {
     // The browser's earlier session is replaced; make sure a copy of it is not valid either.
     core.revocations.revokeSession(previous.id, sessions.expiresAt(previous)).catch(err => {

@@ -24,7 +24,7 @@ export function isCrossSite (request: FastifyRequest, origin: string): boolean {
 export async function endSession (core: SsoCore, request: FastifyRequest, reply?: FastifyReply): Promise<void> {
   const { sessions } = core
   const record = sessions.read(request).record
-  if (reply) sessions.clear(request, reply)
+  if (reply) await sessions.clear(request, reply)
   else sessions.forget(request)
   if (record) await core.revocations.revokeSession(record.id, sessions.expiresAt(record))
 }

@@ -33,5 +33,5 @@ export async function signIn (app: FastifyInstance, user: TestUser): Promise<str
     provider: user.provider ?? core.provider.name
   }
   const record = core.sessions.create(full)
-  return `${core.options.cookieName}=${encodeURIComponent(core.sessions.seal(record))}`
+  return `${core.options.cookieName}=${encodeURIComponent(await core.sessions.save(record))}`
 }
