@@ -113,15 +113,19 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
   await fastify.register(async function authRoutes (routes) {
     // The auth routes' own context: their error handler and body parsers do not touch the app.
     routes.setErrorHandler((err, request, reply) => sendError(request, reply, err, core.links))
-    if (!routes.hasContentTypeParser('application/x-www-form-urlencoded')) {
-      routes.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: authBodyLimit }, (_request, body, done) => {
-        done(null, Object.fromEntries(new URLSearchParams(body as string)))
-      })
-    }
-    if (!routes.hasContentTypeParser('*')) {
-      // A logout form may be posted with any encoding; its body is never read.
-      routes.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: authBodyLimit }, (_request, _body, done) => done(null, undefined))
-    }
+    // Our own parsers only, whatever the app registered: form fields as strings (a posted token,
+    // a logout form), and any other body accepted and ignored (a logout posted with an empty JSON
+    // body or multipart must still log out).
+    routes.removeAllContentTypeParsers()
+    routes.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: authBodyLimit }, (_request, body, done) => {
+      const fields: Record<string, string | string[]> = Object.create(null)
+      for (const [name, value] of new URLSearchParams(body as string)) {
+        const previous = fields[name]
+        fields[name] = previous === undefined ? value : [...[previous].flat(), value] // repeated: ambiguous, see singleParams
+      }
+      done(null, fields)
+    })
+    routes.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: authBodyLimit }, (_request, _body, done) => done(null, undefined))
     const formOnly = { bodyLimit: authBodyLimit }
     routes.get('/login', loginHandler(core))
     routes.route({ method: provider.callbackMethods ? [...provider.callbackMethods] : 'GET', url: '/callback', ...formOnly, handler: callbackHandler(core) })

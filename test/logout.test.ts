@@ -7,7 +7,7 @@ const cleared = /Max-Age=0|Expires=Thu, 01 Jan 1970/
 
 test('POST /logout with an empty, form, JSON or other body: session cleared, 302 to logoutRedirect', async (t) => {
   const app = await buildApp(t, unreachableIdp, { logoutRedirect: '/bye' })
-  for (const [contentType, payload] of [[undefined, undefined], ['application/x-www-form-urlencoded', 'a=1'], ['application/json', '{}'], ['text/plain', 'x'], ['multipart/form-data; boundary=x', '--x--']]) {
+  for (const [contentType, payload] of [[undefined, undefined], ['application/x-www-form-urlencoded', 'a=1'], ['application/json', '{}'], ['application/json', ''], ['application/json', '{not json'], ['text/plain', 'x'], ['multipart/form-data; boundary=x', '--x--']]) {
     const cookie = await signIn(app, { email: 'alice@acme.test' })
     const headers: Record<string, string> = { cookie }
     if (contentType) headers['content-type'] = contentType

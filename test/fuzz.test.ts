@@ -1,0 +1,73 @@
+/**
+ * Random requests against every auth route and the guard: whatever comes in, the answer is a
+ * 2xx/3xx/4xx or a 502, never another 5xx, never a hang, never an unhandled rejection.
+ * Deterministic (seeded), so a failure reproduces.
+ */
+import { test } from 'tap'
+import { signIn } from '../src/testing/index.ts'
+import { buildApp, devIdp } from './fixtures/app.ts'
+
+function prng (seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const nasty = [
+  '', ' ', '%', '%%', '%00', '%0d%0a', '%E0%A4%A', '%ff', '\u0000', '\u202e', '😀', '"', "'", '<script>x</script>',
+  '//evil.example', '/\\evil.example', 'javascript:alert(1)', '../../etc/passwd', 'a'.repeat(3000), '[]', '{}', 'null',
+  '__proto__', 'constructor', 'toString', '=', '&', ';', 'http://127.0.0.1:9', 'x'.repeat(64)
+]
+const names = ['state', 'code', 'error', 'error_description', 'iss', 'returnTo', 'email', 'login_hint', 'id_token', 'organization', 'connection', 'domain_hint', '__proto__', 'constructor']
+
+test('fuzzed requests never produce a 5xx other than 502, and never hang', async (t) => {
+  const idp = await devIdp(t)
+  const app = await buildApp(t, idp)
+  const cookie = await signIn(app, { email: 'alice@acme.test' })
+  const login = await app.inject({ url: '/auth/login' })
+  const txCookie = String(login.headers['set-cookie']).split(';')[0]!
+  const unhandled: unknown[] = []
+  const onUnhandled = (err: unknown) => { unhandled.push(err) }
+  process.on('unhandledRejection', onUnhandled)
+  t.teardown(() => { process.off('unhandledRejection', onUnhandled) })
+
+  const random = prng(20261124)
+  const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)]!
+  const encode = (value: string) => random() < 0.5 ? encodeURIComponent(value) : value.replace(/[#&\s]/g, '')
+  const paths = ['/auth/login', '/auth/callback', '/auth/logout', '/dashboard', '/api/me', '/admin', '/auth/', '/auth/login/', '/auth/callback/x']
+  const methods = ['GET', 'GET', 'GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']
+  const counts = new Map<number, number>()
+  for (let i = 0; i < 600; i++) {
+    const query = Array.from({ length: Math.floor(random() * 5) }, () => `${pick(names)}=${encode(pick(nasty))}`).join('&')
+    const headers: Record<string, string> = {}
+    if (random() < 0.5) headers.accept = pick(['text/html', 'application/json', '*/*', '', 'text/html;q=0', pick(nasty)])
+    if (random() < 0.3) headers.cookie = pick([cookie, txCookie, `${cookie}; ${txCookie}`, `sso=${encode(pick(nasty))}`, `sso-tx=${encode(pick(nasty))}`, pick(nasty)])
+    if (random() < 0.2) headers.origin = pick(['null', 'http://localhost:3000', 'https://evil.example', pick(nasty)])
+    if (random() < 0.2) headers['sec-fetch-site'] = pick(['same-origin', 'cross-site', 'none', pick(nasty)])
+    if (random() < 0.1) headers['sec-fetch-mode'] = 'navigate'
+    let payload: string | undefined
+    const method = pick(methods)
+    if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+      headers['content-type'] = pick(['application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data; boundary=x', pick(nasty)])
+      payload = pick([query, '', '{"a":', JSON.stringify({ state: pick(nasty) }), pick(nasty)])
+    }
+    const url = `${pick(paths)}${query ? `?${query}` : ''}`
+    const started = Date.now()
+    const res = await app.inject({ method: method as 'GET', url, headers, payload })
+    const elapsed = Date.now() - started
+    counts.set(res.statusCode, (counts.get(res.statusCode) ?? 0) + 1)
+    if ((res.statusCode >= 500 && res.statusCode !== 502) || elapsed > 12_000) {
+      t.fail(`${method} ${url.slice(0, 200)} ${JSON.stringify(headers).slice(0, 200)} → ${res.statusCode} in ${elapsed} ms: ${res.body.slice(0, 300)}`)
+    }
+    if (res.statusCode >= 400 && res.headers['content-type']?.toString().includes('text/html')) {
+      if (/<script>x<\/script>/.test(res.body)) t.fail(`unescaped input in an HTML page: ${url}`)
+    }
+  }
+  await new Promise(resolve => setTimeout(resolve, 50))
+  t.same(unhandled, [], 'no unhandled rejection')
+  t.comment(`status codes: ${JSON.stringify(Object.fromEntries(counts))}`)
+  t.pass('600 fuzzed requests')
+})
