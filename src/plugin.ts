@@ -16,6 +16,7 @@ import { safeReturnTo } from './return-to.ts'
 import { kSessionState, SessionManager } from './session.ts'
 import { memoryStore } from './store/memory.ts'
 import { TransactionCookie } from './transaction.ts'
+import { backchannelLogoutHandler } from './routes/backchannel-logout.ts'
 import { callbackHandler } from './routes/callback.ts'
 import { loginHandler } from './routes/login.ts'
 import { endSession, logoutHandler, logoutMethodNotAllowed } from './routes/logout.ts'
@@ -131,6 +132,9 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
     routes.route({ method: provider.callbackMethods ? [...provider.callbackMethods] : 'GET', url: '/callback', ...formOnly, handler: callbackHandler(core) })
     routes.post('/logout', formOnly, logoutHandler(core))
     routes.get('/logout', logoutMethodNotAllowed(core))
+    // Back-channel logout reaches one instance: advertised only with a shared store, through
+    // which that instance's revocation reaches all the others.
+    if (options.store && provider.verifyLogoutToken) routes.post('/backchannel-logout', formOnly, backchannelLogoutHandler(core))
   }, { prefix: options.prefix })
 }
 

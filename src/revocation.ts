@@ -19,6 +19,8 @@ export interface RevokeFilter {
   email?: string
   /** The user's id at the customer's IdP (`user.idpId`), as directory sync reports it. */
   idpId?: string
+  /** The IdP's own session id (OIDC `sid`), as back-channel logout reports it. */
+  idpSessionId?: string
 }
 
 /** The parts of a session that revocation looks at. */
@@ -26,6 +28,8 @@ export interface RevocableSession {
   id: string
   createdAt: number
   user: SsoUser
+  /** The IdP's session id this session came from (OIDC `sid`), if the provider kept it. */
+  idpSessionId?: string | undefined
 }
 
 type FeedEntry =
@@ -45,6 +49,7 @@ function userKeys (user: Pick<SsoUser, 'id' | 'email' | 'idpId'>): string[] {
 
 function filterKeys (filter: RevokeFilter): string[] {
   const keys: string[] = []
+  if (filter.idpSessionId) keys.push(`idp-session:${filter.idpSessionId}`)
   if (filter.userId) keys.push(`id:${filter.userId}`)
   if (filter.email) keys.push(`email:${filter.email.toLowerCase()}`)
   if (filter.idpId) keys.push(`idp:${filter.idpId}`)
@@ -81,7 +86,9 @@ export class RevocationList {
     if (this.#sessions.size === 0 && this.#users.size === 0) return false
     if (this.#sessions.has(session.id)) return true
     if (this.#users.size === 0) return false
-    for (const key of userKeys(session.user)) {
+    const keys = userKeys(session.user)
+    if (session.idpSessionId) keys.push(`idp-session:${session.idpSessionId}`)
+    for (const key of keys) {
       const revoked = this.#users.get(key)
       // A session created after the revocation (the user was re-provisioned and signed in
       // again) is valid.
@@ -95,7 +102,7 @@ export class RevocationList {
     await this.#publish({ kind: 'session', id, until })
   }
 
-  /** Ends every current session of a user. Returns false when the filter names nobody. */
+  /** Ends every current session of a user (or of one IdP session). Returns false when the filter names nobody. */
   async revokeUser (filter: RevokeFilter): Promise<boolean> {
     const keys = filterKeys(filter)
     if (keys.length === 0) return false

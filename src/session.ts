@@ -127,7 +127,8 @@ export class SessionManager {
       request.log.debug('fastify-sso: session expired')
       return stale
     }
-    if (this.#revocations.isRevoked({ id: record.id, createdAt: record.c, user: record.u })) {
+    const idpSessionId = typeof record.p?.sid === 'string' ? record.p.sid : undefined
+    if (this.#revocations.isRevoked({ id: record.id, createdAt: record.c, user: record.u, idpSessionId })) {
       request.log.debug('fastify-sso: session revoked')
       return stale
     }

@@ -119,6 +119,12 @@ export interface ProviderInstance {
   refresh?(session: ProviderSession, user: SsoUser): Promise<Refreshed>
   /** The IdP's end-session URL, or `null` to log out locally only. */
   logoutUrl?(session: ProviderSession | undefined, postLogoutRedirectUri: string): Promise<URL | null>
+  /**
+   * OpenID Connect back-channel logout: validates a `logout_token` (signature, issuer, audience,
+   * events claim, no nonce, `sid` and/or `sub`) and says whose sessions to end. Throws a coded
+   * error (`BackchannelLogoutError`) for an invalid token. The plugin checks `jti` reuse itself.
+   */
+  verifyLogoutToken?(token: string): Promise<{ jti: string, exp: number, sid?: string, sub?: string }>
   /** Releases timers and connections when the app closes. */
   close?(): Promise<void>
 }
