@@ -17,9 +17,15 @@ const unavailableCodes = new Set([
   'OAUTH_WWW_AUTHENTICATE_CHALLENGE'
 ])
 
+/**
+ * fetch() rejects with a DOMException named TimeoutError (AbortError when aborted), and
+ * openid-client wraps that in a ClientError coded OAUTH_TIMEOUT / OAUTH_ABORT: a slow IdP, which
+ * must not fall through to the OAUTH_* "rejected token" branch below.
+ */
 function isTimeout (err: unknown): boolean {
-  const name = (err as Error)?.name
-  return name === 'TimeoutError' || name === 'AbortError'
+  const { name, code, cause } = (err ?? {}) as { name?: unknown, code?: unknown, cause?: { name?: unknown } }
+  return name === 'TimeoutError' || name === 'AbortError' || code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT' ||
+    cause?.name === 'TimeoutError' || cause?.name === 'AbortError'
 }
 
 /** The innermost cause's message, for logs (never contains tokens: openid-client redacts). */

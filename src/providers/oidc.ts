@@ -13,11 +13,12 @@
  *   failure; every request to the IdP times out after 10 seconds.
  */
 import * as client from 'openid-client'
-import { decodeProtectedHeader } from 'jose'
+import { createRemoteJWKSet, decodeProtectedHeader, type JWTVerifyGetKey } from 'jose'
 import { IdpUnavailableError, InvalidCallbackError, TokenRejectedError, TransactionMissingError } from '../errors.ts'
 import { optionError, parseHttpUrl, rejectUnknownKeys } from '../options.ts'
-import { userClaims, type RawUser } from '../user.ts'
+import { jsonBytes, userClaims, type RawUser } from '../user.ts'
 import { mapOidcError } from './oidc-errors.ts'
+import { verifyLogoutToken, type LogoutTokenClaims } from './oidc-logout-token.ts'
 import { loginHint } from './login-hint.ts'
 import type { ProviderContext, ProviderInstance, ProviderSession, SsoProvider } from './provider.ts'
 
@@ -38,7 +39,10 @@ export interface OidcProviderOptions {
   prompt?: string
   /** Also fetch the user-info endpoint and merge its claims (its `sub` must equal the ID token's). */
   userinfo?: boolean
-  /** Keep the ID token in the session to send it as `id_token_hint` at logout (about 1 KB of cookie). */
+  /**
+   * Keep the ID token in the session to send it as `id_token_hint` at logout (about 1 KB of cookie).
+   * A token too large to share the 4 KB cookie with the profile (long group lists) is not kept.
+   */
   keepIdToken?: boolean
   /** Name in `user.provider` (default `oidc`). */
   name?: string
@@ -51,6 +55,8 @@ const requestTimeout = 10
 /** An ID token older than this is refused even if not expired (a replayed or cached token). */
 const maxIdTokenAgeSeconds = 600
 const clockToleranceSeconds = 30
+/** `keepIdToken`: ID token characters plus profile bytes that still fit the session cookie once encrypted. */
+const keptIdTokenBudget = 2300
 
 interface Settings {
   issuer: URL
@@ -71,6 +77,10 @@ function validate (options: OidcProviderOptions): Settings {
   rejectUnknownKeys(options, knownOptions, 'oidcProvider')
   const issuer = parseHttpUrl('oidcProvider.issuer', options.issuer)
   if (issuer.search || issuer.hash) throw optionError('oidcProvider.issuer', 'must not contain a query or fragment.')
+  if (issuer.hostname === 'login.microsoftonline.com' && /^\/(common|organizations|consumers)(\/|$)/i.test(issuer.pathname)) {
+    // These publish an issuer template (`…/{tenantid}/v2.0`): tokens from any tenant would match it.
+    throw optionError('oidcProvider.issuer', `is an Entra ID multi-tenant endpoint, which is not supported: use your tenant's issuer, https://login.microsoftonline.com/<tenant-id>/v2.0 (got ${issuer.href}).`)
+  }
   if (typeof options.clientId !== 'string' || options.clientId.length === 0) throw optionError('oidcProvider.clientId', 'is required: the client id registered at the IdP.')
   if (options.clientSecret !== undefined && (typeof options.clientSecret !== 'string' || options.clientSecret.length === 0)) {
     throw optionError('oidcProvider.clientSecret', 'must be a non-empty string (omit it for a public client).')
@@ -143,6 +153,7 @@ class OidcProvider implements ProviderInstance {
   readonly #context: ProviderContext
   #discovery: Promise<client.Configuration> | undefined
   #jwksCache: client.ExportedJWKSCache | undefined
+  #logoutKeys: JWTVerifyGetKey | undefined
 
   constructor (settings: Settings, context: ProviderContext) {
     this.#settings = settings
@@ -172,6 +183,10 @@ class OidcProvider implements ProviderInstance {
       this.#context.log.error({ issuer: issuer.href, reason }, 'fastify-sso: OpenID Connect discovery failed')
       throw IdpUnavailableError(`Could not read the OpenID configuration of ${issuer.href}. ${reason}`)
     }
+    if (config.serverMetadata().issuer.includes('{')) {
+      // A template such as Entra ID's `{tenantid}` is not an issuer we can compare tokens with.
+      throw IdpUnavailableError(`The OpenID configuration of ${issuer.href} has a templated issuer (${config.serverMetadata().issuer}); configure the tenant-specific issuer instead.`)
+    }
     if (!config.serverMetadata().jwks_uri) {
       throw IdpUnavailableError(`The OpenID configuration of ${issuer.href} has no jwks_uri: ID token signatures cannot be verified.`)
     }
@@ -195,11 +210,13 @@ class OidcProvider implements ProviderInstance {
     client.enableNonRepudiationChecks(config)
     config.timeout = requestTimeout
     if (this.#jwksCache) client.setJwksCache(config, this.#jwksCache)
-    const tokenEndpoint = discovered.serverMetadata().token_endpoint
+    // Normalised: openid-client fetches `new URL(token_endpoint).href`, which differs from the raw
+    // metadata string when the IdP writes it unnormalised (`:443`, `/./`, upper-case scheme).
+    const tokenEndpoint = URL.parse(discovered.serverMetadata().token_endpoint ?? '')?.href
     const knownKids = new Set((this.#jwksCache?.jwks?.keys ?? []).map(key => key.kid).filter(Boolean))
     config[client.customFetch] = async (url, init) => {
       const response = await fetch(url, init as RequestInit)
-      if (url === tokenEndpoint && response.ok) {
+      if (tokenEndpoint !== undefined && URL.parse(String(url))?.href === tokenEndpoint && response.ok) {
         const kid = await idTokenKid(response)
         if (kid !== undefined && !knownKids.has(kid)) client.setJwksCache(config, {} as client.ExportedJWKSCache)
       }
@@ -259,8 +276,15 @@ class OidcProvider implements ProviderInstance {
     }
     const session: ProviderSession = {}
     if (typeof claims.sid === 'string' && claims.sid.length <= 255) session.sid = claims.sid
-    if (this.#settings.keepIdToken && tokens.id_token) session.idt = tokens.id_token
-    return { user: mapClaims(profile, claims.sub, this.name), session }
+    const user = mapClaims(profile, claims.sub, this.name)
+    if (this.#settings.keepIdToken && tokens.id_token) {
+      // The ID token repeats the profile (groups, roles): keeping both can outgrow the 4 KB session
+      // cookie and fail the login with a 500. Without it logout still works (the IdP asks to confirm).
+      const { claims: _raw, ...profileOnly } = user
+      if (tokens.id_token.length + jsonBytes(profileOnly) <= keptIdTokenBudget) session.idt = tokens.id_token
+      else this.#context.log.info('fastify-sso: the ID token is too large to keep in the session cookie; logout will not send id_token_hint')
+    }
+    return { user, session }
   }
 
   /** Checks openid-client leaves to the caller. */
@@ -275,6 +299,23 @@ class OidcProvider implements ProviderInstance {
     if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 255) {
       throw TokenRejectedError('The ID token\'s sub claim must be 1 to 255 characters.')
     }
+  }
+
+  /**
+   * Back-channel logout tokens come server to server, outside any code exchange: their signature
+   * is checked against the OP's JWKS with jose (same pinned algorithm; a new `kid` triggers a
+   * refetch, at most every 30 s since anyone can post to this route).
+   */
+  async verifyLogoutToken (token: string): Promise<LogoutTokenClaims> {
+    const metadata = (await this.#discover()).serverMetadata()
+    this.#logoutKeys ??= createRemoteJWKSet(new URL(metadata.jwks_uri!), { timeoutDuration: requestTimeout * 1000 })
+    return verifyLogoutToken(token, {
+      issuer: metadata.issuer,
+      clientId: this.#settings.clientId,
+      algorithm: this.#settings.alg,
+      keys: this.#logoutKeys,
+      now: this.#context.now
+    })
   }
 
   async logoutUrl (session: ProviderSession | undefined, postLogoutRedirectUri: string): Promise<URL | null> {

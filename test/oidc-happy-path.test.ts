@@ -1,0 +1,169 @@
+/**
+ * A complete OpenID Connect login against a real OpenID Provider (`startDevIdp`, oidc-provider 9)
+ * over real HTTP, driving its login form the way a browser does.
+ */
+import { test } from 'tap'
+import Fastify from 'fastify'
+import ssoPlugin, { oidcProvider, requireUser, type OidcProviderOptions } from '../src/index.ts'
+import { startDevIdp } from '../src/testing/index.ts'
+import { Browser, type Page } from './fixtures/browser.ts'
+import type { TapTest } from './fixtures/malicious-op.ts'
+
+const secret = 'a-test-secret-that-is-long-enough-for-hkdf'
+const cleared = /Max-Age=0|Expires=Thu, 01 Jan 1970/
+
+async function setup (t: TapTest, provider: Partial<OidcProviderOptions> = {}, baseUrl = 'http://localhost:3000') {
+  const idp = await startDevIdp({ app: { baseUrl } })
+  t.teardown(() => idp.close())
+  const app = Fastify({ logger: false })
+  await app.register(ssoPlugin, {
+    baseUrl,
+    provider: oidcProvider({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, ...provider }),
+    session: { secret }
+  })
+  app.get('/dashboard', { preHandler: requireUser() }, async (request) => ({ user: request.user }))
+  t.teardown(() => app.close())
+  await app.ready()
+  return { idp, app, browser: new Browser(app, baseUrl) }
+}
+
+function setCookieLine (page: Page, name: string): string | undefined {
+  const raw = page.headers['set-cookie']
+  return (Array.isArray(raw) ? raw : raw === undefined ? [] : [String(raw)]).find(line => line.startsWith(`${name}=`))
+}
+
+/** From the IdP's login page: submit the form, follow the IdP's redirects up to (not into) the callback. */
+async function submitLoginForm (browser: Browser, form: Page, email: string, appOrigin: string): Promise<string> {
+  const action = /<form method="post" action="([^"]+)"/.exec(form.body)?.[1]
+  if (!action) throw new Error(`no login form (${form.status}): ${form.body.slice(0, 200)}`)
+  let page = await browser.request(new URL(action, form.url).href, { form: { email, password: 'any password' } })
+  while (!String(page.headers.location).startsWith(`${appOrigin}/auth/callback`)) {
+    if (!page.headers.location) throw new Error(`stuck at ${page.url} (${page.status})`)
+    page = await browser.request(new URL(String(page.headers.location), page.url).href)
+  }
+  return String(page.headers.location)
+}
+
+test('login through the real OP: authorization request, cookies, landing on returnTo, mapped user', async (t) => {
+  const { idp, app, browser } = await setup(t)
+
+  const login = await browser.request('/auth/login?returnTo=%2Fdashboard%3Ftab%3D2&email=alice%40acme.test')
+  t.equal(login.status, 302)
+  const authorize = new URL(String(login.headers.location))
+  t.equal(authorize.origin, idp.issuer)
+  const params = authorize.searchParams
+  t.equal(params.get('response_type'), 'code')
+  t.equal(params.get('client_id'), idp.clientId)
+  t.equal(params.get('redirect_uri'), 'http://localhost:3000/auth/callback')
+  t.equal(params.get('scope'), 'openid email profile')
+  t.ok((params.get('state') ?? '').length >= 32, 'random state')
+  t.ok((params.get('nonce') ?? '').length >= 32, 'random nonce')
+  t.not(params.get('state'), params.get('nonce'))
+  t.match(params.get('code_challenge'), /^[A-Za-z0-9_-]{43}$/, 'PKCE challenge (SHA-256, base64url)')
+  t.equal(params.get('code_challenge_method'), 'S256')
+  t.equal(params.get('login_hint'), 'alice@acme.test', 'login_hint from ?email=')
+  const tx = setCookieLine(login, 'sso-tx')
+  t.match(tx, /; HttpOnly/)
+  t.match(tx, /; SameSite=Lax/)
+  t.notMatch(decodeURIComponent(tx ?? ''), /dashboard|alice|acme/, 'the transaction cookie is encrypted')
+
+  const form = await browser.navigate(authorize.href)
+  t.match(form.body, /value="alice@acme\.test"/, 'the OP received the hint and prefilled its form')
+  const callbackUrl = await submitLoginForm(browser, form, 'alice@acme.test', 'http://localhost:3000')
+  const callbackParams = new URL(callbackUrl).searchParams
+  t.equal(callbackParams.get('state'), params.get('state'))
+  t.equal(callbackParams.get('iss'), idp.issuer, 'RFC 9207 iss from the real OP')
+
+  const callback = await browser.request(callbackUrl)
+  t.equal(callback.status, 302)
+  t.equal(callback.headers.location, '/dashboard?tab=2', 'lands on returnTo')
+  t.equal(callback.headers['cache-control'], 'no-store')
+  const session = setCookieLine(callback, 'sso')
+  t.match(session, /; HttpOnly/)
+  t.match(session, /; SameSite=Lax/)
+  t.match(session, /; Path=\//)
+  t.notMatch(session, cleared)
+  t.match(setCookieLine(callback, 'sso-tx'), cleared, 'transaction cookie cleared')
+  t.notOk(browser.cookies('http://localhost:3000/').has('sso-tx'))
+
+  const me = await browser.request('/dashboard', { headers: { accept: 'application/json' } })
+  t.equal(me.status, 200)
+  t.same(JSON.parse(me.body).user, {
+    id: 'user_alice_acme_test',
+    email: 'alice@acme.test',
+    emailVerified: true,
+    firstName: 'Alice',
+    lastName: 'Anders',
+    name: 'Alice Anders',
+    organizationId: 'org_acme',
+    provider: 'oidc',
+    roles: ['admin'],
+    groups: ['Engineering'],
+    claims: {
+      email: 'alice@acme.test',
+      email_verified: true,
+      name: 'Alice Anders',
+      given_name: 'Alice',
+      family_name: 'Anders',
+      org_id: 'org_acme',
+      org_name: 'Acme',
+      roles: ['admin'],
+      groups: ['Engineering']
+    }
+  })
+})
+
+test('login_hint from ?login_hint=, and an implausible hint is not forwarded', async (t) => {
+  const { browser } = await setup(t)
+  const hinted = await browser.request('/auth/login?login_hint=bob%40globex.test')
+  t.equal(new URL(String(hinted.headers.location)).searchParams.get('login_hint'), 'bob@globex.test')
+  const spaced = await browser.request('/auth/login?login_hint=bob%20%0Aevil')
+  t.equal(new URL(String(spaced.headers.location)).searchParams.get('login_hint'), null)
+  const none = await browser.request('/auth/login')
+  t.equal(new URL(String(none.headers.location)).searchParams.get('login_hint'), null)
+})
+
+test('over https: __Host- cookies, Secure, and the https redirect URI', async (t) => {
+  const { browser } = await setup(t, {}, 'https://app.example.com')
+  const login = await browser.request('/auth/login?returnTo=%2Fdashboard')
+  t.equal(new URL(String(login.headers.location)).searchParams.get('redirect_uri'), 'https://app.example.com/auth/callback')
+  t.match(setCookieLine(login, '__Host-sso-tx'), /; Secure/)
+  const form = await browser.navigate(String(login.headers.location))
+  const callback = await browser.request(await submitLoginForm(browser, form, 'bob@globex.test', 'https://app.example.com'))
+  t.equal(callback.status, 302)
+  const session = setCookieLine(callback, '__Host-sso')
+  t.match(session, /; Secure/)
+  t.match(session, /; HttpOnly/)
+  t.match(session, /; SameSite=Lax/)
+  t.match(session, /; Path=\//)
+  t.notMatch(session, /Domain=/i, '__Host- cookies have no Domain')
+  const me = await browser.request('/dashboard', { headers: { accept: 'application/json' } })
+  t.equal(JSON.parse(me.body).user.email, 'bob@globex.test')
+})
+
+test('userinfo: true against the real OP: the user-info endpoint is called and the login succeeds', async (t) => {
+  const { idp, app, browser } = await setup(t, { userinfo: true })
+  // Observe (not replace) the requests the provider sends.
+  const realFetch = globalThis.fetch
+  const seen: string[] = []
+  globalThis.fetch = (input, init) => {
+    seen.push(String(input instanceof Request ? input.url : input))
+    return realFetch(input, init)
+  }
+  t.teardown(() => { globalThis.fetch = realFetch })
+  const form = await browser.navigate('/auth/login?returnTo=%2Fdashboard')
+  const callback = await browser.request(await submitLoginForm(browser, form, 'carol@acme.test', 'http://localhost:3000'))
+  t.equal(callback.status, 302, callback.body)
+  t.equal(seen.filter(url => url === `${idp.issuer}/me`).length, 1, 'one user-info request')
+  const me = await app.inject({ url: '/dashboard', headers: { cookie: browser.cookieHeader('http://localhost:3000/') } })
+  t.equal(me.json().user.email, 'carol@acme.test')
+})
+
+test('an OP that already has a session sends the browser straight back (no form) and it still lands', async (t) => {
+  const { browser } = await setup(t)
+  const form = await browser.navigate('/auth/login')
+  await browser.navigate(await submitLoginForm(browser, form, 'alice@acme.test', 'http://localhost:3000'))
+  const again = await browser.navigate('/auth/login?returnTo=%2Fdashboard')
+  t.equal(again.url, 'http://localhost:3000/dashboard')
+  t.equal(JSON.parse(again.body).user.email, 'alice@acme.test')
+})

@@ -1,0 +1,113 @@
+/**
+ * OpenID Connect RP-initiated logout: the session ends here first, then the browser goes to the
+ * OP's end_session_endpoint with post_logout_redirect_uri (and id_token_hint only with
+ * keepIdToken), and the OP sends it back to the app.
+ */
+import { test } from 'tap'
+import Fastify from 'fastify'
+import { decodeJwt } from 'jose'
+import ssoPlugin, { oidcProvider, requireUser, type OidcProviderOptions } from '../src/index.ts'
+import { startDevIdp } from '../src/testing/index.ts'
+import { Browser } from './fixtures/browser.ts'
+import { loginThroughIdp } from './fixtures/app.ts'
+import { appFor, assertSignedIn, attemptLogin, startMaliciousOp, type TapTest } from './fixtures/malicious-op.ts'
+
+const baseUrl = 'http://localhost:3000'
+const cleared = /Max-Age=0|Expires=Thu, 01 Jan 1970/
+
+async function setup (t: TapTest, provider: Partial<OidcProviderOptions> = {}) {
+  const clientSecret = 'dev-client-secret-for-logout-tests'
+  const idp = await startDevIdp({
+    clients: [{
+      clientId: 'logout-client',
+      clientSecret,
+      redirectUris: [`${baseUrl}/auth/callback`],
+      postLogoutRedirectUris: [`${baseUrl}/bye`]
+    }]
+  })
+  t.teardown(() => idp.close())
+  const app = Fastify({ logger: false })
+  await app.register(ssoPlugin, {
+    baseUrl,
+    logoutRedirect: '/bye',
+    provider: oidcProvider({ issuer: idp.issuer, clientId: 'logout-client', clientSecret, ...provider }),
+    session: { secret: 'a-test-secret-that-is-long-enough-for-hkdf' }
+  })
+  app.get('/bye', async (request) => ({ bye: true, user: request.user }))
+  app.get('/dashboard', { preHandler: requireUser() }, async (request) => ({ user: request.user }))
+  t.teardown(() => app.close())
+  await app.ready()
+  const browser = new Browser(app, baseUrl)
+  const landed = await loginThroughIdp(browser)
+  t.equal(landed.url, `${baseUrl}/dashboard`, 'signed in')
+  return { idp, app, browser }
+}
+
+/** Confirms the dev IdP's "sign out?" page and follows the way back to the app. */
+async function confirmAtOp (browser: Browser, endSessionUrl: string) {
+  const confirm = await browser.navigate(endSessionUrl)
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1]
+  const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1]
+  if (!xsrf || !action) throw new Error(`no logout confirmation (${confirm.status}): ${confirm.body.slice(0, 300)}`)
+  return browser.navigate(new URL(action, confirm.url).href, { form: { xsrf, logout: 'yes' } })
+}
+
+test('logout → the OP end_session_endpoint with post_logout_redirect_uri, no id_token_hint by default, and back', async (t) => {
+  const { idp, app, browser } = await setup(t)
+  const cookie = browser.cookieHeader(baseUrl)
+  const res = await browser.request('/auth/logout', { method: 'POST' })
+  t.equal(res.status, 302)
+  t.match(res.headers['set-cookie'], cleared, 'session cookie cleared')
+  const location = new URL(String(res.headers.location))
+  t.equal(location.origin + location.pathname, `${idp.issuer}/session/end`)
+  t.equal(location.searchParams.get('post_logout_redirect_uri'), `${baseUrl}/bye`)
+  t.equal(location.searchParams.get('client_id'), 'logout-client')
+  t.equal(location.searchParams.get('id_token_hint'), null)
+  t.equal((await app.inject({ url: '/dashboard', headers: { cookie, accept: 'application/json' } })).statusCode, 401, 'the old cookie is signed out')
+  const back = await confirmAtOp(browser, location.href)
+  t.equal(back.url, `${baseUrl}/bye`)
+  t.same(JSON.parse(back.body), { bye: true, user: null })
+})
+
+test('keepIdToken: the ID token goes back as id_token_hint, and the OP accepts it', async (t) => {
+  const { idp, browser } = await setup(t, { keepIdToken: true })
+  const session = browser.cookies(baseUrl).get('sso')?.value ?? ''
+  t.ok(session.length < 4096, `session cookie ${session.length} bytes with the ID token`)
+  const res = await browser.request('/auth/logout', { method: 'POST' })
+  const location = new URL(String(res.headers.location))
+  const hint = location.searchParams.get('id_token_hint')
+  t.ok(hint, 'id_token_hint sent')
+  t.match(decodeJwt(hint!), { iss: idp.issuer, aud: 'logout-client', sub: 'user_alice_acme_test' })
+  const back = await confirmAtOp(browser, location.href)
+  t.equal(back.url, `${baseUrl}/bye`, 'the OP accepted the hint and the redirect')
+})
+
+test('an OP without end_session_endpoint: local logout to logoutRedirect', async (t) => {
+  const op = await startMaliciousOp(t)
+  op.behaviour.discovery = { end_session_endpoint: undefined }
+  const app = await appFor(t, op, {}, { logoutRedirect: '/bye' })
+  const attempt = await attemptLogin(app)
+  await assertSignedIn(t, app, attempt)
+  const res = await attempt.browser.request('/auth/logout', { method: 'POST' })
+  t.equal(res.status, 302)
+  t.equal(res.headers.location, '/bye')
+  t.match(res.headers['set-cookie'], cleared)
+})
+
+test('keepIdToken with an ID token too large for the cookie (long group list): login works, logout without id_token_hint', async (t) => {
+  const op = await startMaliciousOp(t)
+  const app = await appFor(t, op, { keepIdToken: true })
+  op.behaviour.claims = { groups: Array.from({ length: 80 }, (_, i) => `engineering-group-${i}`) }
+  const attempt = await attemptLogin(app)
+  await assertSignedIn(t, app, attempt)
+  const res = await attempt.browser.request('/auth/logout', { method: 'POST' })
+  const location = new URL(String(res.headers.location))
+  t.equal(location.origin + location.pathname, `${op.issuer}/logout`)
+  t.equal(location.searchParams.get('id_token_hint'), null, 'the token was not kept')
+
+  op.behaviour.claims = {}
+  const small = await attemptLogin(app)
+  await assertSignedIn(t, app, small)
+  const hinted = await small.browser.request('/auth/logout', { method: 'POST' })
+  t.ok(new URL(String(hinted.headers.location)).searchParams.get('id_token_hint'), 'a usual ID token is kept')
+})
