@@ -176,6 +176,12 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
       }
     },
     pkce: { required: () => true },
+    // oidc-provider refuses to call loopback addresses (SSRF protection); here the app it calls
+    // back (back-channel logout) is on loopback by design, like the IdP itself.
+    fetch: (url: string, init: RequestInit & { dispatcher?: unknown }) => {
+      const { dispatcher: _ssrfGuard, ...rest } = init
+      return fetch(url, rest)
+    },
     ttl: { Session: 8 * 3600, Interaction: 600, Grant: 8 * 3600, AccessToken: 3600, IdToken: 3600, AuthorizationCode: 60 },
     renderError: async (ctx: any, out: Record<string, string>) => {
       ctx.type = 'html'
