@@ -22,6 +22,16 @@ const unavailableCodes = new Set([
  * openid-client wraps that in a ClientError coded OAUTH_TIMEOUT / OAUTH_ABORT: a slow IdP, which
  * must not fall through to the OAUTH_* "rejected token" branch below.
  */
+/** Verification failures: the answer arrived, but it cannot be trusted. Any other code is a 502. */
+const rejectedCodes = new Set([
+  'OAUTH_INVALID_RESPONSE', // signature, alg, malformed JWT, RFC 9207 iss (the malformed-response case is filtered above)
+  'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', // exp, iat, nbf, auth_time
+  'OAUTH_JWT_CLAIM_COMPARISON_FAILED', // iss, aud, azp, nonce, hashes
+  'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED', // user-info sub, response iss
+  'OAUTH_KEY_SELECTION_FAILED', // no JWKS key for the token's kid/alg
+  'OAUTH_UNSUPPORTED_OPERATION' // an algorithm we do not accept
+])
+
 function isTimeout (err: unknown): boolean {
   const { name, code, cause } = (err ?? {}) as { name?: unknown, code?: unknown, cause?: { name?: unknown } }
   return name === 'TimeoutError' || name === 'AbortError' || code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT' ||
@@ -56,7 +66,7 @@ export function mapOidcError (err: unknown, step: string): SsoError {
     // A token response missing required members is a broken IdP answer, not a forged token.
     return IdpUnavailableError(`The identity provider's ${step} answer is malformed: ${describe(err)}.`)
   }
-  if (typeof code === 'string' && code.startsWith('OAUTH_')) {
+  if (typeof code === 'string' && rejectedCodes.has(code)) {
     // Claim, signature, algorithm, key selection, nonce, issuer checks: an untrustworthy token.
     return TokenRejectedError(`The identity token was rejected: ${describe(err)}.`)
   }
