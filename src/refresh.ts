@@ -11,7 +11,7 @@ import type { CookieCodec } from './cookie-codec.ts'
 import type { ProviderInstance } from './providers/provider.ts'
 import type { SessionRecord } from './session.ts'
 import type { SsoStore } from './store/store.ts'
-import { boundUser } from './user.ts'
+import { boundUser, type SsoUser } from './user.ts'
 
 const lockMs = 15_000
 const resultMs = 60_000
@@ -71,8 +71,10 @@ export class RefreshCoordinator {
   async #run (record: SessionRecord, log: FastifyBaseLogger): Promise<SessionRecord | null> {
     try {
       const refreshed = await this.#provider.refresh!(record.p ?? {}, record.u)
-      // Fields added by onLogin stay; what the IdP reports again replaces the old values.
-      const user = refreshed.user ? { ...record.u, ...boundUser(refreshed.user).user } : record.u
+      // Fields added by onLogin stay; every field the IdP reports again replaces the old value,
+      // including one it now leaves empty or undefined (a permission removed at the IdP must not
+      // survive the refresh just because the bounded user omits empty lists).
+      const user = refreshed.user ? { ...withoutKeys(record.u, Object.keys(refreshed.user)), ...boundUser(refreshed.user).user } : record.u
       return { ...record, u: user, p: refreshed.session }
     } catch (err) {
       log.info({ err: { message: (err as Error)?.message, code: (err as { code?: string })?.code } }, 'fastify-sso: session refresh failed; signing the user out')
@@ -100,4 +102,11 @@ export class RefreshCoordinator {
     log.warn('fastify-sso: gave up waiting for another instance to refresh the session')
     return null
   }
+}
+
+/** A copy of `user` without the given fields. */
+function withoutKeys (user: SsoUser, keys: string[]): SsoUser {
+  const copy: Record<string, unknown> = { ...user }
+  for (const key of keys) delete copy[key]
+  return copy as unknown as SsoUser
 }
