@@ -2,7 +2,8 @@
  * The parts one plugin registration wires together, shared by the routes, the guard, the
  * directory-sync plugin and the testing helpers (through `app.sso`, under a symbol).
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { SsoUser } from './user.ts'
 import type { ResolvedOptions } from './options.ts'
 import type { ProviderInstance } from './providers/provider.ts'
 import type { RevocationList, RevokeFilter } from './revocation.ts'
@@ -41,6 +42,21 @@ export const kCore: unique symbol = Symbol('fastify-sso.core')
 export interface SsoDecorator {
   /** Revokes every session of the user matching any field; their next request is signed out. */
   revoke(filter: RevokeFilter): Promise<void>
+  /**
+   * Signs a user in from application code (a password login beside SSO, an invitation link): a
+   * new session exactly like one from the IdP, with the same cookie, timeouts and guard. The
+   * user is bounded like an IdP profile; `provider` defaults to `local`; `onLogin` is not called.
+   *
+   * @example
+   * ```ts
+   * app.post('/login/password', async (request, reply) => {
+   *   const user = await checkPassword(request.body)
+   *   await app.sso.signIn(request, reply, { id: user.id, email: user.email, name: user.name })
+   *   return reply.redirect('/dashboard')
+   * })
+   * ```
+   */
+  signIn(request: FastifyRequest, reply: FastifyReply, user: Omit<SsoUser, 'provider'> & { provider?: string }): Promise<void>
   /** The absolute login URL for a same-origin path, e.g. for emails and links. */
   loginUrl(returnTo?: string): string
   /** @internal */

@@ -20,7 +20,8 @@ import { backchannelLogoutHandler } from './routes/backchannel-logout.ts'
 import { callbackHandler } from './routes/callback.ts'
 import { loginHandler } from './routes/login.ts'
 import { endSession, logoutHandler, logoutMethodNotAllowed } from './routes/logout.ts'
-import type { SsoUser } from './user.ts'
+import { boundUser, type SsoUser } from './user.ts'
+import { startSession } from './start-session.ts'
 
 /** How often each instance reads revocations published by the others. */
 const revocationPollMs = 500
@@ -85,6 +86,10 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
       if (!await revocations.revokeUser(filter)) {
         throw new TypeError('app.sso.revoke() needs at least one of userId, email or idpId.')
       }
+    },
+    async signIn (request, reply, user) {
+      const { user: bounded } = boundUser({ ...user, provider: user.provider ?? 'local' })
+      await startSession(core, request, reply, bounded)
     },
     loginUrl (returnTo) {
       const safe = safeReturnTo(returnTo, options.baseUrl, '')

@@ -8,7 +8,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { SsoCore } from '../core.ts'
 import {
-  IdpError, IdpUnavailableError, InvalidCallbackError, InvalidOptionError, isSsoError, LoginDeniedError, SessionTooLargeError, StateMismatchError,
+  IdpError, IdpUnavailableError, InvalidCallbackError, InvalidOptionError, isSsoError, LoginDeniedError, StateMismatchError,
   StoreUnavailableError, TransactionExpiredError, TransactionMissingError, TransactionReplayedError
 } from '../errors.ts'
 import { sendError } from '../error-reply.ts'
@@ -19,6 +19,7 @@ import { boundUser, type SsoUser } from '../user.ts'
 import type { LoginTransaction, SignIn } from '../providers/provider.ts'
 import { rawQuery, singleParams } from './params.ts'
 import { startLogin } from './login.ts'
+import { startSession } from '../start-session.ts'
 
 /** Parameters whose repetition makes a callback ambiguous. */
 const protocolParams = ['state', 'code', 'error', 'iss', 'id_token']
@@ -108,32 +109,11 @@ async function consumeTransaction (
 }
 
 async function signIn (core: SsoCore, request: FastifyRequest, reply: FastifyReply, outcome: SignIn, returnTo: string): Promise<FastifyReply> {
-  const { sessions } = core
   const { user: bounded, droppedClaims } = boundUser(outcome.user)
   if (droppedClaims) request.log.info('fastify-sso: the raw claims were too large for the session cookie and were left out of user.claims')
   const user = await applyOnLogin(core, bounded, request)
 
-  const previous = sessions.read(request).record
-  let record = sessions.create(user, outcome.session)
-  let value: string
-  try {
-    value = await sessions.save(record)
-  } catch (err) {
-    // The raw claims are a convenience: give them up before giving up the login.
-    if (!isSsoError(err) || err.code !== SessionTooLargeError.code || !record.u.claims) throw err // nothing set yet
-    const { claims: _dropped, ...withoutClaims } = record.u
-    record = { ...record, u: withoutClaims }
-    value = await sessions.save(record)
-    request.log.info('fastify-sso: user.claims left out to keep the session cookie under 4 KB')
-  }
-  sessions.setCookie(request, reply, record, value)
-  if (previous) {
-    // The browser's earlier session is replaced; make sure a copy of it is not valid either.
-    core.revocations.revokeSession(previous.id, sessions.expiresAt(previous)).catch(err => {
-      request.log.warn({ err }, 'fastify-sso: could not revoke the replaced session')
-    })
-  }
-  request.log.info({ userId: user.id, provider: user.provider }, 'fastify-sso: signed in')
+  await startSession(core, request, reply, user, outcome.session)
   return reply.redirect(returnTo, 302)
 }
 
