@@ -57,15 +57,30 @@ export function toSsoError (err: unknown, request: FastifyRequest): SsoError {
   return Object.assign(new Error('An unexpected error occurred.'), { code: 'FST_SSO_INTERNAL', statusCode: 500 })
 }
 
+/** Logs a coded error (5xx at error level) and marks the reply uncacheable. */
+function record (request: FastifyRequest, reply: FastifyReply, error: SsoError): void {
+  const entry = { code: error.code, statusCode: error.statusCode, message: error.message }
+  if (error.statusCode >= 500) request.log.error(entry, 'fastify-sso: request failed')
+  else request.log.info(entry, 'fastify-sso: request refused')
+  reply.header('cache-control', 'no-store')
+}
+
+function jsonBody (error: SsoError) {
+  return { statusCode: error.statusCode, code: error.code, error: STATUS_CODES[error.statusCode] ?? 'Error', message: error.message }
+}
+
+/** Sends a coded error as JSON whatever the client accepts (webhooks, server-to-server routes). */
+export function sendJsonError (request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+  const error = toSsoError(err, request)
+  record(request, reply, error)
+  return reply.code(error.statusCode).send(jsonBody(error))
+}
+
 /** Sends a coded error in the form the client expects. */
 export function sendError (request: FastifyRequest, reply: FastifyReply, err: unknown, links: ErrorLinks): FastifyReply {
   const error = toSsoError(err, request)
   const status = error.statusCode
-  const entry = { code: error.code, statusCode: status, message: error.message }
-  if (status >= 500) request.log.error(entry, 'fastify-sso: request failed')
-  else request.log.info(entry, 'fastify-sso: request refused')
-
-  reply.header('cache-control', 'no-store')
+  record(request, reply, error)
   if (links.errorRedirect) {
     const target = new URL(links.errorRedirect, 'http://placeholder')
     target.searchParams.set('error', error.code)
@@ -73,7 +88,7 @@ export function sendError (request: FastifyRequest, reply: FastifyReply, err: un
   }
   reply.code(status)
   if (!isBrowserNavigation(request)) {
-    return reply.send({ statusCode: status, code: error.code, error: STATUS_CODES[status] ?? 'Error', message: error.message })
+    return reply.send(jsonBody(error))
   }
   const pageLinks: PageLink[] = status === 405 || status === 403
     ? [{ href: links.home, label: 'Back to the application' }]

@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { SsoCore } from '../core.ts'
 import { BackchannelLogoutError, StoreUnavailableError } from '../errors.ts'
-import { sendError } from '../error-reply.ts'
+import { sendJsonError } from '../error-reply.ts'
 import { sha256 } from '../crypto.ts'
 import { singleParams } from './params.ts'
 
@@ -31,7 +31,7 @@ export function backchannelLogoutHandler (core: SsoCore) {
       request.log.info({ sid: claims.sid !== undefined, sub: claims.sub !== undefined }, 'fastify-sso: back-channel logout')
       return reply.code(200).send()
     } catch (err) {
-      return sendError(request, reply, err, { ...core.links, errorRedirect: undefined })
+      return sendJsonError(request, reply, err)
     }
   }
 }
