@@ -107,6 +107,8 @@ export interface ProviderInstance {
    * redirect IdPs) gets the browser's newest pending transaction instead.
    */
   readonly usesState?: boolean
+  /** The callback parameter that carries the state back (default `state`). */
+  readonly stateParam?: string
   /** Whether a callback without a transaction is passed to `callback()` instead of refused. */
   readonly acceptsUnsolicited?: boolean
   /** Validates `/login`'s routing parameters; returns the routing to keep in the transaction. */

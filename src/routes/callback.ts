@@ -22,7 +22,7 @@ import { startLogin } from './login.ts'
 import { startSession } from '../start-session.ts'
 
 /** Parameters whose repetition makes a callback ambiguous. */
-const protocolParams = ['state', 'code', 'error', 'iss', 'id_token']
+const protocolParams = ['state', 'code', 'error', 'iss', 'id_token', 'token', 'jwt', 'RelayState']
 
 /** Longest IdP error text shown to the user. */
 const maxIdpMessage = 300
@@ -75,7 +75,7 @@ async function consumeTransaction (
 ): Promise<LoginTransaction | null> {
   const { provider, transactions } = core
   const usesState = provider.usesState !== false
-  const state = params.state
+  const state = params[provider.stateParam ?? 'state']
   if (usesState && !state) {
     if (provider.acceptsUnsolicited) return null
     const hasCookie = transactions.has(request)

@@ -1,0 +1,367 @@
+/**
+ * IdPs that skip OAuth and redirect back with a signed JWT (miniOrange's JWT SSO and many
+ * in-house IdPs): `/login` sends the browser to the IdP's login URL, the IdP comes back to the
+ * callback with `?id_token=<JWT>` (or posts it).
+ *
+ * This flow is weaker than OpenID Connect, and the code makes up for what it can:
+ * - no PKCE and no code exchange: the token itself travels through the browser, in the URL for
+ *   GET callbacks, so `maxAge` should be short and each token is accepted ONCE (its `jti`, or a
+ *   hash of the whole token, stays in the replay cache until the token expires);
+ * - `algorithms` is required and pinned: `none` never, HMAC only with a shared `secret`,
+ *   asymmetric only with a `publicKey`/`jwksUri` (no algorithm confusion, e.g. an HS256 token
+ *   "signed" with the public key as the HMAC secret);
+ * - `exp` is required, `iat` may not be in the future, `nbf`, `iss`, `aud` and `maxAge` checked
+ *   with a 30 s clock tolerance;
+ * - the login is bound to the browser only when the IdP echoes our state (`stateParam`);
+ *   otherwise the newest pending login of the browser is used, and tokens that arrive with no
+ *   pending login at all (unsolicited) are refused unless `allowUnsolicited` is set.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose'
+import {
+  IdpUnavailableError, InvalidCallbackError, StoreUnavailableError, TokenRejectedError, TransactionMissingError, isSsoError
+} from '../errors.ts'
+import { optionError, parseHttpUrl, rejectUnknownKeys } from '../options.ts'
+import { sha256 } from '../crypto.ts'
+import { userClaims, type RawUser } from '../user.ts'
+import type { CallbackRequest, LoginTransaction, ProviderContext, ProviderInstance, SignIn, SsoProvider } from './provider.ts'
+
+/** Which claim holds each user field (a name, or names tried in order). */
+export interface JwtClaimNames {
+  id?: string | string[]
+  email?: string | string[]
+  name?: string | string[]
+  firstName?: string | string[]
+  lastName?: string | string[]
+  groups?: string | string[]
+  roles?: string | string[]
+  organizationId?: string | string[]
+}
+
+/** Options of {@link jwtProvider}. */
+export interface JwtProviderOptions {
+  /** The IdP's login URL (its query parameters are kept). */
+  loginUrl: string
+  /** HS256/384/512: the secret shared with the IdP (at least 32 bytes). */
+  secret?: string | Uint8Array
+  /** RS*, PS*, ES*, EdDSA: the IdP's public key as a PEM string, a JWK object or a KeyObject. */
+  publicKey?: string | JWK | KeyObject
+  /** RS*, PS*, ES*, EdDSA: the IdP's JWKS URL (cached; refetched for an unknown `kid`). */
+  jwksUri?: string
+  /** The accepted signing algorithms (required; e.g. `['HS256']` or `['RS256']`). */
+  algorithms: string[]
+  /** Expected `iss`. */
+  issuer?: string
+  /** Expected `aud`. */
+  audience?: string | string[]
+  /** Callback parameter (query or form field) holding the token (default `id_token`). */
+  tokenParam?: string
+  /** Parameter in which the IdP echoes our state back (RelayState-style); enables the state check. */
+  stateParam?: string
+  /** Parameter with the IdP's suggested landing path (same-origin only; unsolicited logins only). */
+  returnToParam?: string
+  /** Claim names for the user fields (defaults fit miniOrange). */
+  claims?: JwtClaimNames
+  /** Refuse tokens issued more than this many seconds ago. */
+  maxAge?: number
+  /** Accept tokens with no pending login in this browser (IdP-initiated; as miniOrange sends them). */
+  allowUnsolicited?: boolean
+  /** Name in `user.provider` (default `jwt`). */
+  name?: string
+}
+
+const knownOptions = ['loginUrl', 'secret', 'publicKey', 'jwksUri', 'algorithms', 'issuer', 'audience', 'tokenParam', 'stateParam', 'returnToParam', 'claims', 'maxAge', 'allowUnsolicited', 'name']
+const hmacAlgorithms = ['HS256', 'HS384', 'HS512']
+const asymmetricAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']
+const defaultClaims: Required<{ [K in keyof JwtClaimNames]: string[] }> = {
+  id: ['sub'],
+  email: ['email'],
+  name: ['name'],
+  firstName: ['first_name', 'given_name', 'firstname'],
+  lastName: ['last_name', 'family_name', 'lastname'],
+  groups: ['groups'],
+  roles: ['roles'],
+  organizationId: ['org', 'organization', 'org_id']
+}
+/** A token longer than this is refused before it is parsed. */
+const maxTokenLength = 8192
+const clockToleranceSeconds = 30
+const parameterName = /^[A-Za-z0-9_.-]{1,64}$/
+
+interface Settings {
+  loginUrl: URL
+  key: Uint8Array | KeyObject | JWTVerifyGetKey
+  algorithms: string[]
+  issuer: string | undefined
+  audience: string | string[] | undefined
+  tokenParam: string
+  stateParam: string | undefined
+  returnToParam: string | undefined
+  claims: Required<{ [K in keyof JwtClaimNames]: string[] }>
+  maxAge: number | undefined
+  allowUnsolicited: boolean
+  name: string
+}
+
+function validateKey (options: JwtProviderOptions): Settings['key'] {
+  const sources = (['secret', 'publicKey', 'jwksUri'] as const).filter(name => options[name] !== undefined)
+  if (sources.length !== 1) {
+    throw optionError('jwtProvider.secret', 'needs exactly one key: secret (HS*), publicKey (PEM, JWK or KeyObject) or jwksUri.')
+  }
+  const algorithms = options.algorithms
+  if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every(alg => typeof alg === 'string')) {
+    throw optionError('jwtProvider.algorithms', 'is required: the accepted signing algorithms, e.g. [\'HS256\'] or [\'RS256\']. "none" is never accepted.')
+  }
+  if (options.secret !== undefined) {
+    const wrong = algorithms.find(alg => !hmacAlgorithms.includes(alg))
+    if (wrong) throw optionError('jwtProvider.algorithms', `with a shared secret only ${hmacAlgorithms.join(', ')} are accepted (got ${JSON.stringify(wrong)}).`)
+    const secret = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret
+    if (!(secret instanceof Uint8Array) || secret.byteLength < 32) {
+      throw optionError('jwtProvider.secret', 'must be at least 32 bytes: a short HMAC secret can be guessed offline from a single token.')
+    }
+    return secret
+  }
+  const wrong = algorithms.find(alg => !asymmetricAlgorithms.includes(alg))
+  if (wrong) {
+    throw optionError('jwtProvider.algorithms', `with a public key only ${asymmetricAlgorithms.join(', ')} are accepted (got ${JSON.stringify(wrong)}): an HMAC algorithm here would let anyone holding the public key sign tokens.`)
+  }
+  if (options.jwksUri !== undefined) return remoteKeys(parseHttpUrl('jwtProvider.jwksUri', options.jwksUri))
+  try {
+    const key = options.publicKey
+    const publicKey = typeof key === 'string' ? createPublicKey(key)
+      : isKeyObject(key) ? key
+        : createPublicKey({ key: key as JWK & { kty: string }, format: 'jwk' })
+    if (publicKey.type !== 'public') throw new Error('not a public key')
+    return publicKey
+  } catch {
+    throw optionError('jwtProvider.publicKey', 'must be the IdP\'s public key: a PEM string (-----BEGIN PUBLIC KEY-----), a public JWK object or a public KeyObject.')
+  }
+}
+
+/** At most one JWKS refetch per this many ms for unknown key ids (anyone can post a token). */
+const unknownKidRefetchMs = 1000
+
+/**
+ * The IdP's JWKS, cached. A token naming a key we have not seen makes us fetch the set again at
+ * once (the IdP rotated its key), but no more than once a second: tokens reach us through the
+ * browser, so a stream of made-up key ids must not turn into a stream of requests to the IdP.
+ */
+function remoteKeys (url: URL): JWTVerifyGetKey {
+  const jwks = createRemoteJWKSet(url, { timeoutDuration: 10_000, cooldownDuration: 30_000 })
+  let lastForced = 0
+  return async (header, token) => {
+    try {
+      return await jwks(header, token)
+    } catch (err) {
+      if (!(err instanceof joseErrors.JWKSNoMatchingKey) || Date.now() - lastForced < unknownKidRefetchMs) throw err
+      lastForced = Date.now()
+      await jwks.reload()
+      return jwks(header, token)
+    }
+  }
+}
+
+function isKeyObject (value: unknown): value is KeyObject {
+  return typeof value === 'object' && value !== null && typeof (value as KeyObject).export === 'function' && 'type' in value
+}
+
+function claimList (option: string, value: unknown, fallback: string[]): string[] {
+  if (value === undefined) return fallback
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0 || !list.every(name => typeof name === 'string' && name.length > 0)) {
+    throw optionError(`jwtProvider.claims.${option}`, 'must be a claim name or a list of claim names.')
+  }
+  return list
+}
+
+function validate (options: JwtProviderOptions): Settings {
+  if (typeof options !== 'object' || options === null) throw optionError('provider', 'jwtProvider() needs { loginUrl, algorithms, secret | publicKey | jwksUri }.')
+  rejectUnknownKeys(options, knownOptions, 'jwtProvider')
+  const loginUrl = parseHttpUrl('jwtProvider.loginUrl', options.loginUrl)
+  const key = validateKey(options)
+  for (const name of ['tokenParam', 'stateParam', 'returnToParam'] as const) {
+    const value = options[name]
+    if (value !== undefined && (typeof value !== 'string' || !parameterName.test(value))) {
+      throw optionError(`jwtProvider.${name}`, 'must be a query parameter name such as id_token or RelayState.')
+    }
+  }
+  if (options.issuer !== undefined && (typeof options.issuer !== 'string' || options.issuer.length === 0)) throw optionError('jwtProvider.issuer', 'must be a non-empty string.')
+  const audience = options.audience
+  if (audience !== undefined && !(typeof audience === 'string' && audience) && !(Array.isArray(audience) && audience.length > 0 && audience.every(entry => typeof entry === 'string' && entry))) {
+    throw optionError('jwtProvider.audience', 'must be a non-empty string or a list of them.')
+  }
+  if (options.maxAge !== undefined && (typeof options.maxAge !== 'number' || !Number.isInteger(options.maxAge) || options.maxAge <= 0)) {
+    throw optionError('jwtProvider.maxAge', 'must be a positive whole number of seconds (keep it short: the token travels in the URL).')
+  }
+  if (options.allowUnsolicited !== undefined && typeof options.allowUnsolicited !== 'boolean') throw optionError('jwtProvider.allowUnsolicited', 'must be true or false.')
+  const names = options.claims ?? {}
+  if (typeof names !== 'object' || names === null) throw optionError('jwtProvider.claims', 'must be an object such as { email: \'mail\' }.')
+  rejectUnknownKeys(names, Object.keys(defaultClaims), 'jwtProvider.claims')
+  const claims = Object.fromEntries(Object.entries(defaultClaims).map(([field, fallback]) => [field, claimList(field, names[field as keyof JwtClaimNames], fallback)])) as Settings['claims']
+  const name = options.name ?? 'jwt'
+  if (typeof name !== 'string' || !/^[a-z0-9-]{1,32}$/.test(name)) throw optionError('jwtProvider.name', 'must be 1-32 lowercase letters, digits or dashes.')
+  return {
+    loginUrl,
+    key,
+    algorithms: options.algorithms,
+    issuer: options.issuer,
+    audience,
+    tokenParam: options.tokenParam ?? 'id_token',
+    stateParam: options.stateParam,
+    returnToParam: options.returnToParam,
+    claims,
+    maxAge: options.maxAge,
+    allowUnsolicited: options.allowUnsolicited === true,
+    name
+  }
+}
+
+/**
+ * A JWT redirect provider.
+ *
+ * @example
+ * ```ts
+ * await app.register(ssoPlugin, {
+ *   baseUrl: 'https://app.example.com',
+ *   provider: jwtProvider({
+ *     loginUrl: 'https://acme.xecurify.com/moas/idp/jwtsso/123456',
+ *     secret: process.env.JWT_SSO_SECRET,   // HS256, shared with the IdP
+ *     algorithms: ['HS256'],
+ *     maxAge: 60,
+ *   }),
+ *   session: { secret: process.env.SESSION_SECRET },
+ * })
+ * // The IdP's redirect URL: https://app.example.com/auth/callback
+ * ```
+ */
+export function jwtProvider (options: JwtProviderOptions): SsoProvider {
+  return {
+    name: 'jwt',
+    setup: (context) => new JwtProvider(validate(options), context)
+  }
+}
+
+class JwtProvider implements ProviderInstance {
+  readonly name: string
+  readonly callbackMethods = ['GET', 'POST'] as const
+  readonly usesState: boolean
+  readonly stateParam: string | undefined
+  readonly acceptsUnsolicited: boolean
+  readonly #settings: Settings
+  readonly #context: ProviderContext
+
+  constructor (settings: Settings, context: ProviderContext) {
+    this.#settings = settings
+    this.#context = context
+    this.name = settings.name
+    this.usesState = settings.stateParam !== undefined
+    this.stateParam = settings.stateParam
+    this.acceptsUnsolicited = settings.allowUnsolicited
+  }
+
+  async authorizationUrl (transaction: LoginTransaction): Promise<URL> {
+    const url = new URL(this.#settings.loginUrl)
+    if (this.#settings.stateParam) url.searchParams.set(this.#settings.stateParam, transaction.state)
+    return url
+  }
+
+  async callback (request: CallbackRequest): Promise<SignIn> {
+    if (!request.transaction && !this.acceptsUnsolicited) throw TransactionMissingError()
+    const token = request.params[this.#settings.tokenParam]
+    if (!token) throw InvalidCallbackError(`The identity provider's answer has no ${this.#settings.tokenParam} parameter.`)
+    if (token.length > maxTokenLength) throw TokenRejectedError(`The token is longer than ${maxTokenLength} characters.`)
+    const payload = await this.#verify(token)
+    await this.#useOnce(token, payload)
+    const signIn: SignIn = { user: this.#mapClaims(payload) }
+    const returnTo = this.#settings.returnToParam ? request.params[this.#settings.returnToParam] : undefined
+    if (returnTo) signIn.returnTo = returnTo
+    return signIn
+  }
+
+  async #verify (token: string): Promise<JWTPayload> {
+    const { key, algorithms, issuer, audience, maxAge } = this.#settings
+    const now = this.#context.now()
+    let payload: JWTPayload
+    try {
+      ({ payload } = await jwtVerify(token, key as Uint8Array, {
+        algorithms,
+        issuer,
+        audience,
+        maxTokenAge: maxAge,
+        requiredClaims: ['exp'],
+        clockTolerance: clockToleranceSeconds,
+        currentDate: new Date(now)
+      }))
+    } catch (err) {
+      throw mapJoseError(err)
+    }
+    if (typeof payload.iat === 'number' && payload.iat > now / 1000 + clockToleranceSeconds) {
+      throw TokenRejectedError('The token was issued in the future (iat); check the clocks of the IdP and this server.')
+    }
+    return payload
+  }
+
+  /** Each token works once, until it expires (a token in a URL ends up in logs and histories). */
+  async #useOnce (token: string, payload: JWTPayload): Promise<void> {
+    const key = typeof payload.jti === 'string' && payload.jti.length > 0 && payload.jti.length <= 255
+      ? `jwt:jti:${sha256(payload.jti)}`
+      : `jwt:token:${sha256(token)}`
+    const ttl = (payload.exp! + clockToleranceSeconds) * 1000 - this.#context.now()
+    let first: boolean
+    try {
+      first = await this.#context.store.add(key, '1', Math.max(1000, ttl))
+    } catch (err) {
+      this.#context.log.error({ err }, 'fastify-sso: the store failed while recording a JWT as used')
+      throw StoreUnavailableError()
+    }
+    if (!first) throw TokenRejectedError('This token was already used to sign in.')
+  }
+
+  #mapClaims (payload: JWTPayload): RawUser {
+    const names = this.#settings.claims
+    const pick = (field: keyof JwtClaimNames): unknown => {
+      for (const claim of names[field]) if (payload[claim] !== undefined && payload[claim] !== null && payload[claim] !== '') return payload[claim]
+      return undefined
+    }
+    const text = (field: keyof JwtClaimNames) => {
+      const value = pick(field)
+      return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined
+    }
+    const firstName = text('firstName')
+    const lastName = text('lastName')
+    return {
+      id: text('id') ?? '',
+      email: text('email') ?? '',
+      firstName,
+      lastName,
+      name: text('name') ?? ([firstName, lastName].filter(Boolean).join(' ') || undefined),
+      organizationId: text('organizationId'),
+      provider: this.name,
+      groups: pick('groups'),
+      roles: pick('roles'),
+      claims: userClaims(payload as Record<string, unknown>)
+    }
+  }
+}
+
+/** jose's verification errors: a rejected token (401), or an unreachable key set (502). */
+function mapJoseError (err: unknown): Error {
+  if (isSsoError(err)) return err
+  if (err instanceof joseErrors.JWKSTimeout) return IdpUnavailableError('The identity provider\'s key set (jwksUri) did not answer within 10 seconds.')
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return TokenRejectedError('The token is signed with a key the identity provider does not publish.')
+  if (err instanceof joseErrors.JWKSInvalid || (err instanceof joseErrors.JOSEError && /JSON Web Key Set/.test(err.message))) {
+    return IdpUnavailableError('The identity provider\'s key set (jwksUri) is unavailable or not a valid JWKS.')
+  }
+  if (err instanceof joseErrors.JOSEError) {
+    if (err instanceof joseErrors.JWTExpired) return TokenRejectedError('The token has expired (or is older than maxAge).')
+    if (err instanceof joseErrors.JWTClaimValidationFailed) return TokenRejectedError(`The token's ${err.claim} claim is not acceptable (${err.reason}).`)
+    if (err instanceof joseErrors.JOSEAlgNotAllowed) return TokenRejectedError('The token is signed with an algorithm this application does not accept.')
+    if (err instanceof joseErrors.JWSSignatureVerificationFailed) return TokenRejectedError('The token\'s signature is not valid.')
+    return TokenRejectedError('The token is malformed or cannot be verified.')
+  }
+  // fetch() failing for the JWKS (connection refused, DNS…).
+  if (err instanceof TypeError || (err as Error)?.name === 'AbortError' || (err as Error)?.name === 'TimeoutError') {
+    return IdpUnavailableError('The identity provider\'s key set (jwksUri) could not be fetched.')
+  }
+  return TokenRejectedError('The token could not be verified.')
+}
