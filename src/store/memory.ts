@@ -95,7 +95,9 @@ export function memoryStore (options: MemoryStoreOptions = {}): SsoStore {
       trimFeed(feed)
       const after = cursor === null ? 0 : Number(cursor)
       const fresh = feed.filter(item => item.seq > after)
-      return { entries: fresh.map(item => item.entry), cursor: fresh.length > 0 ? String(fresh[fresh.length - 1]!.seq) : cursor }
+      const t = now()
+      // Entries have their own TTLs, so an expired one may sit behind a live one: filter them all.
+      return { entries: fresh.filter(item => item.expiresAt > t).map(item => item.entry), cursor: fresh.length > 0 ? String(fresh[fresh.length - 1]!.seq) : cursor }
     }
   }
 }
