@@ -143,7 +143,7 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
     features: {
       devInteractions: { enabled: false },
       backchannelLogout: { enabled: true },
-      rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage }
+      rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage, postLogoutSuccessSource: renderLoggedOutPage }
     },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     // No consent screen: grant every requested scope at once.
@@ -175,6 +175,7 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
         }
       }
     },
+    adapter: memoryAdapter(),
     pkce: { required: () => true },
     // oidc-provider refuses to call loopback addresses (SSRF protection); here the app it calls
     // back (back-channel logout) is on loopback by design, like the IdP itself.
@@ -292,6 +293,79 @@ function loginPage (uid: string, users: DevIdpUser[], email: string, error: stri
   </form>
   <h2>Demo accounts</h2>
   <ul>${accounts}</ul>`)
+}
+
+/** Signed out at the IdP, with no application to return to. */
+async function renderLoggedOutPage (ctx: any): Promise<void> {
+  ctx.type = 'html'
+  ctx.body = page('Development IdP — signed out', `
+  <p class="banner">fastify-sso development identity provider.</p>
+  <h1>You are signed out of the development IdP.</h1>
+  <p>You can close this page.</p>`)
+}
+
+/**
+ * The IdP's storage: this process's memory, one map per IdP (so several IdPs in one test run
+ * never share state). oidc-provider's own quick-start adapter does the same but prints a
+ * production warning on every start, which would only confuse newcomers here.
+ */
+function memoryAdapter () {
+  const entries = new Map<string, { payload: Record<string, unknown>, expiresAt: number }>()
+  const sessionsByUid = new Map<string, string>()
+  const byGrant = new Map<string, Set<string>>()
+  return class DevIdpAdapter {
+    readonly model: string
+    constructor (model: string) {
+      this.model = model
+    }
+
+    key (id: string): string {
+      return `${this.model}:${id}`
+    }
+
+    async upsert (id: string, payload: Record<string, unknown>, expiresIn: number): Promise<void> {
+      const key = this.key(id)
+      entries.set(key, { payload, expiresAt: Date.now() + expiresIn * 1000 })
+      if (this.model === 'Session' && typeof payload.uid === 'string') sessionsByUid.set(payload.uid, id)
+      if (typeof payload.grantId === 'string') {
+        let keys = byGrant.get(payload.grantId)
+        if (!keys) byGrant.set(payload.grantId, keys = new Set())
+        keys.add(key)
+      }
+    }
+
+    async find (id: string): Promise<Record<string, unknown> | undefined> {
+      const entry = entries.get(this.key(id))
+      if (entry && entry.expiresAt <= Date.now()) {
+        entries.delete(this.key(id))
+        return undefined
+      }
+      return entry?.payload
+    }
+
+    async findByUid (uid: string): Promise<Record<string, unknown> | undefined> {
+      const id = sessionsByUid.get(uid)
+      return id === undefined ? undefined : this.find(id)
+    }
+
+    async findByUserCode (): Promise<undefined> {
+      return undefined // the device flow is not enabled
+    }
+
+    async consume (id: string): Promise<void> {
+      const entry = entries.get(this.key(id))
+      if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000)
+    }
+
+    async destroy (id: string): Promise<void> {
+      entries.delete(this.key(id))
+    }
+
+    async revokeByGrantId (grantId: string): Promise<void> {
+      for (const key of byGrant.get(grantId) ?? []) entries.delete(key)
+      byGrant.delete(grantId)
+    }
+  }
 }
 
 async function renderLogoutPage (ctx: any, form: string): Promise<void> {
