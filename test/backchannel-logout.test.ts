@@ -1,20 +1,12 @@
 import { test } from 'tap'
-import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
 import { SignJWT, generateKeyPair } from 'jose'
 import ssoPlugin, { memoryStore, oidcProvider, requireUser } from '../src/index.ts'
 import { startDevIdp } from '../src/testing/index.ts'
 import { Browser } from './fixtures/browser.ts'
-import { loginThroughIdp, secret } from './fixtures/app.ts'
+import { freePort, loginThroughIdp, secret } from './fixtures/app.ts'
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
 
 async function setup (t: { teardown(fn: () => unknown): void }, withStore = true) {
   const port = await freePort()

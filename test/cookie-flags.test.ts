@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { Browser } from './fixtures/browser.ts'
-import { buildApp, cookiePair, devIdp, loginThroughIdp, setCookie, secret } from './fixtures/app.ts'
+import { buildApp, cookiePair, devIdp, loginThroughIdp, setCookie, secret, stopBeforeCallback } from './fixtures/app.ts'
 import { startDevIdp } from '../src/testing/index.ts'
 
 test('on http localhost: HttpOnly, SameSite=Lax, Path=/, no Secure, names sso and sso-tx', async (t) => {
@@ -28,13 +28,8 @@ test('the callback sets the session cookie with explicit flags and clears the tr
   const app = await buildApp(t, idp)
   const browser = new Browser(app, 'http://localhost:3000')
   // Stop right before the callback to look at its response headers.
-  const form = await browser.navigate('/auth/login')
-  const action = /<form method="post" action="([^"]+)"/.exec(form.body)![1]!
-  let page = await browser.request(new URL(action, form.url).href, { form: { email: 'alice@acme.test', password: 'x' } })
-  while (!String(page.headers.location).startsWith('http://localhost:3000/auth/callback')) {
-    page = await browser.request(new URL(String(page.headers.location), page.url).href)
-  }
-  const callback = await browser.request(String(page.headers.location))
+  const { callbackPath } = await stopBeforeCallback(browser, 'alice@acme.test', '/auth/login')
+  const callback = await browser.request(callbackPath)
   t.equal(callback.status, 302)
   t.equal(callback.headers['cache-control'], 'no-store')
   const session = setCookie(callback.headers, 'sso')!

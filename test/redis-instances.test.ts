@@ -7,7 +7,7 @@ import { directorySync, jwtProvider, redisStore, type ProviderInstance, type Sso
 import { kCore } from '../src/core.ts'
 import { signIn } from '../src/testing/index.ts'
 import { Browser } from './fixtures/browser.ts'
-import { buildApp, devIdp, secret, setCookie, unreachableIdp } from './fixtures/app.ts'
+import { buildApp, devIdp, secret, setCookie, stopBeforeCallback, unreachableIdp } from './fixtures/app.ts'
 import { deliver, directoryUser, eventBody, webhookSecret } from './fixtures/webhook.ts'
 import { aliceClaims, loginUrl, sharedSecret, signHs256 } from './fixtures/jwt-idp.ts'
 import { redisAvailable, redisUrl, skipReason, testPrefix } from './fixtures/redis.ts'
@@ -58,18 +58,10 @@ if (!redisAvailable()) {
   test('a login transaction consumed on A is refused on B', async (t) => {
     const idp = await devIdp(t)
     const { a, b } = await pair(t, {}, idp)
-    const browser = new Browser(a, 'http://localhost:3000')
-    const form = await browser.navigate('/auth/login?returnTo=/dashboard')
-    const txCookie = browser.cookieHeader('http://localhost:3000/')
-    const action = /<form method="post" action="([^"]+)"/.exec(form.body)![1]!
-    let page = await browser.request(new URL(action, form.url).href, { form: { email: 'alice@acme.test', password: 'x' } })
-    while (!String(page.headers.location).startsWith('http://localhost:3000/auth/callback')) {
-      page = await browser.request(new URL(String(page.headers.location), page.url).href)
-    }
-    const callback = new URL(String(page.headers.location))
-    const first = await a.inject({ url: callback.pathname + callback.search, headers: { cookie: txCookie } })
+    const { callbackPath, txCookie } = await stopBeforeCallback(new Browser(a, 'http://localhost:3000'))
+    const first = await a.inject({ url: callbackPath, headers: { cookie: txCookie } })
     t.equal(first.statusCode, 302)
-    const replay = await b.inject({ url: callback.pathname + callback.search, headers: { cookie: txCookie, accept: 'application/json' } })
+    const replay = await b.inject({ url: callbackPath, headers: { cookie: txCookie, accept: 'application/json' } })
     t.equal(replay.statusCode, 400)
     t.equal(replay.json().code, 'FST_SSO_TRANSACTION_REPLAYED')
   })

@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { Browser } from './fixtures/browser.ts'
-import { buildApp, cookiePair, devIdp, loginThroughIdp, setCookie, testClock } from './fixtures/app.ts'
+import { buildApp, cookiePair, devIdp, loginThroughIdp, setCookie, stopBeforeCallback, testClock } from './fixtures/app.ts'
 
 const json = { accept: 'application/json' }
 const html = { accept: 'text/html' }
@@ -87,19 +87,11 @@ test('an expired transaction is refused (expiry checked inside the cookie)', asy
 test('a replayed callback creates no second session', async (t) => {
   const idp = await devIdp(t)
   const app = await buildApp(t, idp)
-  const browser = new Browser(app, 'http://localhost:3000')
-  const form = await browser.navigate('/auth/login?returnTo=/dashboard')
-  const txCookie = browser.cookieHeader('http://localhost:3000/')
-  const action = /<form method="post" action="([^"]+)"/.exec(form.body)![1]!
-  let page = await browser.request(new URL(action, form.url).href, { form: { email: 'alice@acme.test', password: 'x' } })
-  while (!String(page.headers.location).startsWith('http://localhost:3000/auth/callback')) {
-    page = await browser.request(new URL(String(page.headers.location), page.url).href)
-  }
-  const callbackUrl = new URL(String(page.headers.location))
-  const first = await app.inject({ url: callbackUrl.pathname + callbackUrl.search, headers: { cookie: txCookie } })
+  const { callbackPath, txCookie } = await stopBeforeCallback(new Browser(app, 'http://localhost:3000'))
+  const first = await app.inject({ url: callbackPath, headers: { cookie: txCookie } })
   t.equal(first.statusCode, 302)
   t.ok(setCookie(first.headers, 'sso'), 'first callback signs in')
-  const replay = await app.inject({ url: callbackUrl.pathname + callbackUrl.search, headers: { cookie: txCookie, ...json } })
+  const replay = await app.inject({ url: callbackPath, headers: { cookie: txCookie, ...json } })
   t.equal(replay.statusCode, 400)
   t.equal(replay.json().code, 'FST_SSO_TRANSACTION_REPLAYED')
   t.notOk(setCookie(replay.headers, 'sso'), 'no second session')
