@@ -3,9 +3,11 @@
  * 2xx/3xx/4xx or a 502, never another 5xx, never a hang, never an unhandled rejection.
  * Deterministic (seeded), so a failure reproduces.
  */
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { signIn } from '../src/testing/index.ts'
-import { buildApp, devIdp } from './fixtures/app.ts'
+import type { FastifyInstance } from 'fastify'
+import { directorySync, jwtProvider, memoryStore } from '../src/index.ts'
+import { buildApp, devIdp, unreachableIdp } from './fixtures/app.ts'
 
 function prng (seed: number) {
   return () => {
@@ -21,23 +23,22 @@ const nasty = [
   '//evil.example', '/\\evil.example', 'javascript:alert(1)', '../../etc/passwd', 'a'.repeat(3000), '[]', '{}', 'null',
   '__proto__', 'constructor', 'toString', '=', '&', ';', 'http://127.0.0.1:9', 'x'.repeat(64)
 ]
-const names = ['state', 'code', 'error', 'error_description', 'iss', 'returnTo', 'email', 'login_hint', 'id_token', 'organization', 'connection', 'domain_hint', '__proto__', 'constructor']
+const baseNames = ['state', 'code', 'error', 'error_description', 'iss', 'returnTo', 'email', 'login_hint', 'id_token', 'organization', 'connection', 'domain_hint', '__proto__', 'constructor']
 
-test('fuzzed requests never produce a 5xx other than 502, and never hang', async (t) => {
-  const idp = await devIdp(t)
-  const app = await buildApp(t, idp)
+async function fuzz (t: Test, app: FastifyInstance, seed: number, extraNames: string[] = []) {
   const cookie = await signIn(app, { email: 'alice@acme.test' })
   const login = await app.inject({ url: '/auth/login' })
   const txCookie = String(login.headers['set-cookie']).split(';')[0]!
+  const names = [...baseNames, ...extraNames]
   const unhandled: unknown[] = []
   const onUnhandled = (err: unknown) => { unhandled.push(err) }
   process.on('unhandledRejection', onUnhandled)
   t.teardown(() => { process.off('unhandledRejection', onUnhandled) })
 
-  const random = prng(20261124)
+  const random = prng(seed)
   const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)]!
   const encode = (value: string) => random() < 0.5 ? encodeURIComponent(value) : value.replace(/[#&\s]/g, '')
-  const paths = ['/auth/login', '/auth/callback', '/auth/logout', '/dashboard', '/api/me', '/admin', '/auth/', '/auth/login/', '/auth/callback/x']
+  const paths = ['/auth/login', '/auth/callback', '/auth/logout', '/auth/backchannel-logout', '/webhooks/workos-directory-sync', '/dashboard', '/api/me', '/admin', '/auth/', '/auth/callback/x']
   const methods = ['GET', 'GET', 'GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']
   const counts = new Map<number, number>()
   for (let i = 0; i < 600; i++) {
@@ -70,4 +71,19 @@ test('fuzzed requests never produce a 5xx other than 502, and never hang', async
   t.same(unhandled, [], 'no unhandled rejection')
   t.comment(`status codes: ${JSON.stringify(Object.fromEntries(counts))}`)
   t.pass('600 fuzzed requests')
+}
+
+test('fuzzed requests never produce a 5xx other than 502, and never hang: OpenID Connect app with a store and directory sync', async (t) => {
+  const idp = await devIdp(t)
+  const app = await buildApp(t, idp, { store: memoryStore() }, app => {
+    app.register(directorySync, { secret: 'whsec_fuzz', onEvent: async () => {} })
+  })
+  await fuzz(t, app, 20261124, ['logout_token', 'RelayState'])
+})
+
+test('the same against a JWT-redirect app (GET and POST callbacks, unsolicited tokens allowed)', async (t) => {
+  const app = await buildApp(t, unreachableIdp, {
+    provider: jwtProvider({ loginUrl: 'https://idp.example.com/login', secret: 'a-fuzz-secret-that-is-at-least-32-bytes', algorithms: ['HS256'], stateParam: 'RelayState', returnToParam: 'redirect', allowUnsolicited: true })
+  })
+  await fuzz(t, app, 42, ['RelayState', 'redirect', 'id_token'])
 })
