@@ -4,6 +4,15 @@
  * The codes are part of the public contract: they appear in JSON error bodies, in the
  * `?error=` parameter of `errorRedirect`, in logs, and in the README's error table.
  * A code never changes meaning; new situations get new codes.
+ *
+ * @example
+ * ```ts
+ * import { LoginDeniedError } from 'fastify-sso'
+ * // In onLogin: refuse with a message the user sees (other errors show a generic one).
+ * onLogin: (user) => { if (!user.email.endsWith('@acme.com')) throw LoginDeniedError('Only Acme accounts may sign in.') }
+ * // In an error handler or a test: compare codes.
+ * if (err.code === 'FST_SSO_IDP_UNAVAILABLE') retryLater()
+ * ```
  */
 import createError from '@fastify/error'
 
