@@ -89,3 +89,26 @@ test('configuration from the environment', async (t) => {
   t.equal(oidc.devIdp, undefined)
   await t.rejects(exampleConfig({ OIDC_ISSUER: 'https://idp.example.com' }, base), /OIDC_CLIENT_ID/)
 })
+
+test('npm start: prints the URL and demo accounts; Ctrl-C stops everything', async (t) => {
+  const { spawn } = await import('node:child_process')
+  const child = spawn(process.execPath, ['example/server.ts'], { env: { ...process.env, PORT: '0', SESSION_SECRET: 'a start-test session secret of 32+ chars' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  let output = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start-up line:\n${output}`)), 15_000)
+    child.stdout.on('data', (chunk) => {
+      output += chunk
+      const match = /Acme B2B example: (http:\/\/localhost:\d+\/)/.exec(output)
+      if (match && output.includes('Ctrl-C')) { clearTimeout(timer); resolve(match[1]!) }
+    })
+  })
+  t.match(output, /alice@acme\.test/)
+  t.match(output, /any non-empty password works/)
+  const idp = /development IdP \((http:\/\/127\.0\.0\.1:\d+)\)/.exec(output)![1]!
+  t.equal((await fetch(url.replace('localhost', '127.0.0.1'))).status, 200)
+  child.kill('SIGINT')
+  const code = await new Promise(resolve => child.once('exit', resolve))
+  t.equal(code, 0, 'exits cleanly')
+  await t.rejects(fetch(`${idp}/.well-known/openid-configuration`), 'the development IdP is stopped too')
+})
