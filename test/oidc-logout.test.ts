@@ -7,7 +7,7 @@ import { test } from 'tap'
 import Fastify from 'fastify'
 import { decodeJwt } from 'jose'
 import ssoPlugin, { oidcProvider, requireUser, type OidcProviderOptions } from '../src/index.ts'
-import { startDevIdp } from '../src/testing/index.ts'
+import { signIn, startDevIdp } from '../src/testing/index.ts'
 import { Browser } from './fixtures/browser.ts'
 import { loginThroughIdp } from './fixtures/app.ts'
 import { appFor, assertSignedIn, attemptLogin, startMaliciousOp, type TapTest } from './fixtures/malicious-op.ts'
@@ -67,6 +67,18 @@ test('logout → the OP end_session_endpoint with post_logout_redirect_uri, no i
   const back = await confirmAtOp(browser, location.href)
   t.equal(back.url, `${baseUrl}/bye`)
   t.same(JSON.parse(back.body), { bye: true, user: null })
+})
+
+test('a session the app started itself (app.sso.signIn, a password login): local logout, no visit to the OP', async (t) => {
+  const { app } = await setup(t)
+  const cookie = await signIn(app, { email: 'dana@example.test', provider: 'local' })
+  const res = await app.inject({ method: 'POST', url: '/auth/logout', headers: { cookie } })
+  t.equal(res.statusCode, 302)
+  t.equal(res.headers.location, '/bye', 'the OP has no session of this user to end')
+  t.match(res.headers['set-cookie'], cleared, 'session cookie cleared')
+  const idpUser = await signIn(app, { email: 'alice@acme.test' })
+  const idpLogout = await app.inject({ method: 'POST', url: '/auth/logout', headers: { cookie: idpUser } })
+  t.match(String(idpLogout.headers.location), /\/session\/end\?/, 'a session of the OP\'s own still goes there')
 })
 
 test('keepIdToken: the ID token goes back as id_token_hint, and the OP accepts it', async (t) => {

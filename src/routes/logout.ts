@@ -44,7 +44,10 @@ export function logoutHandler (core: SsoCore) {
     }
     const localTarget = core.options.logoutRedirect
     let target: string = localTarget
-    if (core.provider.logoutUrl) {
+    // The IdP's end-session page only for sessions that IdP started: a user the app signed in
+    // itself (`app.sso.signIn()`, a password login) has no IdP session to end there.
+    const startedAtIdp = !record || record.u.provider === core.provider.name
+    if (core.provider.logoutUrl && startedAtIdp) {
       try {
         const url = await withTimeout(core.provider.logoutUrl(record?.p, new URL(localTarget, core.options.baseUrl).href), 5_000)
         if (url) target = url.href
