@@ -190,6 +190,7 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
     }
   } as any)
   provider.on('server_error', () => {}) // rendered by renderError; nothing to crash on
+  provider.use(skipEmptyLogout)
   const oidc = provider.callback()
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -243,19 +244,29 @@ async function readForm (req: IncomingMessage): Promise<URLSearchParams> {
 async function handleInteraction (provider: any, users: DevIdpUser[], req: IncomingMessage, res: ServerResponse): Promise<void> {
   const details = await provider.interactionDetails(req, res)
   const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : ''
+  const app = appHost(details.params.redirect_uri)
   if (req.method === 'POST') {
     const form = await readForm(req)
     const email = (form.get('email') ?? '').trim().toLowerCase()
     const user = users.find(candidate => candidate.email.toLowerCase() === email)
     const quick = form.get('quick') === '1'
     if (!user || (!quick && !form.get('password'))) {
-      sendHtml(res, 200, loginPage(details.uid, users, email || hint, user ? 'Enter any password.' : 'Unknown user: pick one of the demo accounts.'))
+      sendHtml(res, 200, loginPage(details.uid, users, email || hint, user ? 'Enter any password.' : 'Unknown user: pick one of the demo accounts.', app))
       return
     }
     await provider.interactionFinished(req, res, { login: { accountId: subjectOf(user) } }, { mergeWithLastSubmission: false })
     return
   }
-  sendHtml(res, 200, loginPage(details.uid, users, hint, ''))
+  sendHtml(res, 200, loginPage(details.uid, users, hint, '', app))
+}
+
+/** The host of the application asking for the sign-in (shown on the form), from its redirect URI. */
+function appHost (redirectUri: unknown): string {
+  try {
+    return typeof redirectUri === 'string' ? new URL(redirectUri).host : ''
+  } catch {
+    return ''
+  }
 }
 
 function sendHtml (res: ServerResponse, status: number, html: string): void {
@@ -266,15 +277,21 @@ function sendHtml (res: ServerResponse, status: number, html: string): void {
 function page (title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1f2328}
-.banner{background:#fff8c5;border:1px solid #d4a72c;padding:.5rem .75rem;border-radius:6px;font-size:.875rem}
-label{display:block;margin:.75rem 0 .25rem}input{width:100%;padding:.5rem;box-sizing:border-box;font:inherit}
-button{font:inherit;padding:.5rem 1rem;margin-top:1rem;cursor:pointer}ul{padding:0;list-style:none}
-li button{width:100%;text-align:left;margin-top:.5rem;background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px}
+<style>body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f3f4f6;color:#1f2328}
+main{max-width:26rem;margin:3rem auto;padding:1.5rem 1.75rem;background:#fff;border:1px solid #d0d7de;border-radius:10px}
+h1{font-size:1.5rem;margin:.75rem 0}h2{font-size:1rem;margin:1.5rem 0 .25rem;color:#57606a}
+.banner{background:#fff8c5;border:1px solid #d4a72c;padding:.5rem .75rem;border-radius:6px;font-size:.875rem;margin:0}
+.note{color:#57606a;font-size:.875rem}
+label{display:block;margin:.75rem 0 .25rem;font-weight:600;font-size:.9rem}
+input{width:100%;padding:.5rem .6rem;box-sizing:border-box;font:inherit;border:1px solid #d0d7de;border-radius:6px}
+button{font:inherit;padding:.5rem 1rem;margin-top:1rem;cursor:pointer;border-radius:6px;border:1px solid #d0d7de;background:#f6f8fa}
+button.primary{background:#6639ba;border-color:#6639ba;color:#fff;font-weight:600}
+form.main button{width:100%}ul{padding:0;margin:0;list-style:none}
+li button{width:100%;text-align:left;margin-top:.5rem}
 .error{color:#cf222e}</style></head><body><main>${body}</main></body></html>`
 }
 
-function loginPage (uid: string, users: DevIdpUser[], email: string, error: string): string {
+function loginPage (uid: string, users: DevIdpUser[], email: string, error: string, app: string): string {
   const action = `/interaction/${escapeHtml(uid)}`
   const accounts = users.map(user => `<li><form method="post" action="${action}">
       <input type="hidden" name="email" value="${escapeHtml(user.email)}"><input type="hidden" name="quick" value="1">
@@ -283,16 +300,40 @@ function loginPage (uid: string, users: DevIdpUser[], email: string, error: stri
   return page('Development IdP — sign in', `
   <p class="banner">fastify-sso development identity provider. For local development only: any password works.</p>
   <h1>Sign in</h1>
+  ${app ? `<p class="note">to continue to <strong>${escapeHtml(app)}</strong></p>` : ''}
   ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
-  <form method="post" action="${action}">
+  <form method="post" action="${action}" class="main">
     <label for="email">Email</label>
     <input id="email" name="email" type="email" autocomplete="username" required value="${escapeHtml(email)}">
     <label for="password">Password</label>
     <input id="password" name="password" type="password" autocomplete="current-password" required>
-    <button type="submit">Sign in</button>
+    <button class="primary" type="submit">Sign in</button>
   </form>
-  <h2>Demo accounts</h2>
+  <h2>Or pick a demo account</h2>
   <ul>${accounts}</ul>`)
+}
+
+/**
+ * An application's logout reaching the IdP when no one is signed in there (the IdP was restarted,
+ * or the user already signed out): oidc-provider answers with a self-submitting form that needs
+ * JavaScript. There is nothing to end, so go straight back to the application's registered
+ * post-logout URI (or to the signed-out page), which works without JavaScript.
+ */
+async function skipEmptyLogout (ctx: any, next: () => Promise<void>): Promise<void> {
+  await next()
+  if (ctx.method !== 'GET' || ctx.path !== '/session/end' || ctx.status !== 200) return
+  const session = ctx.oidc?.session
+  if (!session || session.accountId) return
+  // Set by oidc-provider once it has checked the URI against the client's registration.
+  const target = session.state?.postLogoutRedirectUri
+  if (typeof target === 'string') {
+    const url = new URL(target)
+    if (typeof session.state.state === 'string') url.searchParams.set('state', session.state.state)
+    ctx.status = 303
+    ctx.redirect(url.href)
+    return
+  }
+  await renderLoggedOutPage(ctx)
 }
 
 /** Signed out at the IdP, with no application to return to. */
@@ -300,8 +341,8 @@ async function renderLoggedOutPage (ctx: any): Promise<void> {
   ctx.type = 'html'
   ctx.body = page('Development IdP — signed out', `
   <p class="banner">fastify-sso development identity provider.</p>
-  <h1>You are signed out of the development IdP.</h1>
-  <p>You can close this page.</p>`)
+  <h1>You are signed out</h1>
+  <p>Your session at the development IdP has ended. You can close this page, or go back to the application and sign in again.</p>`)
 }
 
 /**
@@ -372,8 +413,9 @@ async function renderLogoutPage (ctx: any, form: string): Promise<void> {
   ctx.type = 'html'
   ctx.body = page('Development IdP — sign out', `
   <p class="banner">fastify-sso development identity provider.</p>
-  <h1>Sign out of the development IdP?</h1>
+  <h1>Sign out of the development IdP too?</h1>
+  <p class="note">Signing out here as well means the next sign-in asks for an account again; staying signed in lets you back in with one click.</p>
   ${form}
-  <button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+  <button class="primary" autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
   <button type="submit" form="op.logoutForm">No, stay signed in</button>`)
 }
