@@ -1,84 +1,67 @@
 /**
  * The example B2B app: SSO through fastify-sso beside an ordinary password login, a protected
- * dashboard, the directory pages and the directory-sync webhook.
+ * dashboard, and (example/directories.ts) the directory pages and the directory-sync webhook.
  *
  * `startExample()` is what `npm start` runs (through server.ts) and what the tests start on a
  * free port.
  */
 import Fastify, { type FastifyInstance } from 'fastify'
-import ssoPlugin, { directorySync, requireUser } from '../src/index.ts'
-import { exampleConfig, type ExampleConfig } from './config.ts'
+import ssoPlugin, { directorySync, requireUser, type SsoUser } from '../src/index.ts'
+import { exampleConfig, type Env, type ExampleConfig } from './config.ts'
 import { checkPassword, localUser } from './local-users.ts'
 import { dashboardPage, homePage } from './pages.ts'
 import { DevDirectory, directoryRoutes } from './directories.ts'
 
 export interface StartOptions {
-  /** Port on 127.0.0.1 (default 3000; 0 picks a free one). */
+  /** Port on 127.0.0.1 (default: PORT, else 3000; 0 picks a free one). The app is http://localhost:<port>. */
   port?: number
   /** Environment (default process.env). */
-  env?: Record<string, string | undefined>
+  env?: Env
   /** Fastify logger option (default: level from LOG_LEVEL, else warn). */
   logger?: boolean | { level: string }
 }
 
 export interface RunningExample {
+  /** The app's URL, `http://localhost:<port>/`. */
   url: string
   app: FastifyInstance
   config: ExampleConfig
+  /** Stops the app, then the development IdP. */
   close(): Promise<void>
 }
 
-/** Starts the example (and, with no IdP configured, the development IdP). */
+/**
+ * Starts the example (and, with no IdP configured, the embedded development IdP).
+ *
+ * @example
+ * ```ts
+ * const example = await startExample({ port: 0, env: { SESSION_SECRET: '…32+ characters…' } })
+ * console.log(example.url) // http://localhost:43121/
+ * await example.close()
+ * ```
+ */
 export async function startExample (options: StartOptions = {}): Promise<RunningExample> {
   const env = options.env ?? process.env
-  const port = options.port ?? Number(env.PORT ?? 3000)
+  const requested = options.port ?? (env.PORT ? Number(env.PORT) : 3000)
+  if (!Number.isInteger(requested) || requested < 0 || requested > 65_535) throw new Error(`PORT must be a port number, not ${JSON.stringify(env.PORT)}.`)
   // The port must be known before the IdP and the plugin are configured: it is part of baseUrl
   // and of the redirect URI registered at the IdP.
-  const app = Fastify({ logger: options.logger ?? { level: env.LOG_LEVEL ?? 'warn' } })
-  const address = await reservePort(app, port)
-  const baseUrl = `http://localhost:${address}`
+  const port = requested === 0 ? await freePort() : requested
+  const baseUrl = `http://localhost:${port}`
   const config = await exampleConfig(env, baseUrl)
-  for (const warning of config.warnings) app.log.warn(warning)
-  const dev = new DevDirectory()
-
-  await app.register(ssoPlugin, {
-    baseUrl,
-    provider: config.provider,
-    session: { secret: config.sessionSecret },
-    errorRedirect: '/',
-    defaultReturnTo: '/dashboard',
-    // In development, a user deprovisioned through the (simulated) directory cannot sign back in.
-    onLogin: (user) => config.devIdp ? dev.isActive(user.email) : true
-  })
-  await app.register(directorySync, { secret: config.webhookSecret, onEvent: config.workos ? async (event) => { app.log.info({ event: event.event, id: event.id }, 'directory sync event') } : dev.onEvent })
-
-  // Plain HTML form posts for the password login.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16_384 }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)))
-  })
-
-  const demoEmail = config.devIdp ? 'alice@acme.test' : undefined
-  app.get<{ Querystring: { error?: string } }>('/', async (request, reply) => {
-    if (request.user) return reply.redirect('/dashboard')
-    return reply.type('text/html').send(homePage({ error: request.query.error, providerDescription: config.description, demoEmail, localUser }))
-  })
-
-  app.post<{ Body: { email?: string, password?: string } }>('/login/password', async (request, reply) => {
-    const user = checkPassword(request.body?.email, request.body?.password)
-    if (!user) {
-      return reply.code(401).type('text/html').send(homePage({ passwordError: 'Wrong email or password.', providerDescription: config.description, demoEmail, localUser }))
+  const app = Fastify({ logger: options.logger ?? { level: env.LOG_LEVEL ?? 'warn' } })
+  try {
+    await buildApp(app, config, baseUrl)
+    // IPv4 loopback only: nothing outside this machine reaches the example or its development IdP.
+    await app.listen({ port, host: '127.0.0.1' })
+  } catch (err) {
+    await app.close().catch(() => {})
+    await config.devIdp?.close()
+    if ((err as { code?: unknown }).code === 'EADDRINUSE') {
+      throw Object.assign(new Error(`Port ${port} is already in use: stop the other server, or start on another port with PORT=${port + 1} npm start.`), { code: 'EADDRINUSE' })
     }
-    await app.sso.signIn(request, reply, { id: user.id, email: user.email, name: user.name, organizationId: 'org_local' })
-    return reply.redirect('/dashboard')
-  })
-
-  app.get('/dashboard', { preHandler: requireUser() }, async (request, reply) => {
-    return reply.type('text/html').send(dashboardPage(request.user!))
-  })
-
-  await app.register(directoryRoutes, { workos: config.workos, dev })
-
-  await app.listen({ port: address, host: '127.0.0.1' })
+    throw err
+  }
   return {
     url: `${baseUrl}/`,
     app,
@@ -90,14 +73,81 @@ export async function startExample (options: StartOptions = {}): Promise<Running
   }
 }
 
-/** A free port when asked for 0 (the dev IdP must know the app's URL before the app listens). */
-async function reservePort (app: FastifyInstance, port: number): Promise<number> {
-  if (port !== 0) return port
+async function buildApp (app: FastifyInstance, config: ExampleConfig, baseUrl: string): Promise<void> {
+  // The app's address is http://localhost:<port>: the cookies of a login started on
+  // http://127.0.0.1:<port> would not come back with the IdP's answer (another host name).
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.hostname === '127.0.0.1' && (request.method === 'GET' || request.method === 'HEAD')) {
+      return reply.redirect(`${baseUrl}${request.url}`, 302)
+    }
+  })
+
+  // Who may sign in through SSO. The directory section below refuses deprovisioned users.
+  const signInPolicy = { allows: (_user: SsoUser): boolean => true }
+
+  await app.register(ssoPlugin, {
+    baseUrl,
+    provider: config.provider,
+    session: { secret: config.sessionSecret },
+    // Failed logins come back to the home page, which explains the code (see pages.ts).
+    errorRedirect: '/',
+    defaultReturnTo: '/dashboard',
+    onLogin: (user) => signInPolicy.allows(user)
+  })
+
+  // Plain HTML form posts for the password login (the plugin's auth routes parse their own).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16_384 }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)))
+  })
+
+  const demoEmail = config.devIdp?.users[0]?.email
+  const home = (extra: { error?: string, passwordError?: string }) =>
+    homePage({ ...extra, providerDescription: config.description, demoEmail, localUser })
+
+  app.get<{ Querystring: { error?: string } }>('/', async (request, reply) => {
+    if (request.user && !request.query.error) return reply.redirect('/dashboard')
+    const error = typeof request.query.error === 'string' ? request.query.error : undefined
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(home({ error }))
+  })
+
+  // The ordinary password login beside SSO: the app checks the password, then hands the user to
+  // fastify-sso, so both kinds of users share one session cookie, one guard and one logout.
+  app.post<{ Body: { email?: string, password?: string } | undefined }>('/login/password', async (request, reply) => {
+    const user = checkPassword(request.body?.email, request.body?.password)
+    if (!user) {
+      return reply.code(401).type('text/html; charset=utf-8').send(home({ passwordError: 'Wrong email or password.' }))
+    }
+    await app.sso.signIn(request, reply, { id: user.id, email: user.email, name: user.name, organizationId: user.organizationId })
+    return reply.redirect('/dashboard', 303)
+  })
+
+  app.get('/dashboard', { preHandler: requireUser() }, async (request, reply) => {
+    return reply.type('text/html; charset=utf-8').send(dashboardPage(request.user!))
+  })
+
+  // ┌─ Directory sync: example/directories.ts is registered here ───────────────────────────────
+  // │ The /directories pages and the directory-sync webhook (POST /webhooks/workos-directory-sync,
+  // │ secret config.webhookSecret: WORKOS_WEBHOOK_SECRET, else the development secret
+  // │ `whsec_dev_fastify_sso_example_secret` that `npm run webhook:send` signs with).
+  // │ On the development IdP, a user deprovisioned through the webhook cannot sign back in.
+  const directory = new DevDirectory()
+  if (config.devIdp) signInPolicy.allows = user => directory.isActive(user.email)
+  await app.register(directorySync, {
+    secret: config.webhookSecret,
+    onEvent: config.workosClient
+      ? async (event, request) => { request.log.info({ event: event.event, id: event.id }, 'directory sync event') }
+      : directory.onEvent
+  })
+  await app.register(directoryRoutes, { workos: config.workosClient, dev: directory })
+  // └───────────────────────────────────────────────────────────────────────────────────────────
+}
+
+/** A free TCP port on 127.0.0.1 (the IdP must know the app's URL before the app listens). */
+async function freePort (): Promise<number> {
   const { createServer } = await import('node:net')
   const probe = createServer()
-  await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve))
-  const free = (probe.address() as { port: number }).port
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as { port: number }
   await new Promise(resolve => probe.close(resolve))
-  app.log.debug({ port: free }, 'picked a free port')
-  return free
+  return port
 }

@@ -1,10 +1,11 @@
 /**
- * Which identity provider the example uses, from the environment. With nothing set it uses the
- * embedded development IdP, so `npm start` works with no account anywhere.
+ * Which identity provider the example uses, from the environment (example/.env, see
+ * example/.env.example). With no IdP variable set it starts the embedded development IdP, so
+ * `npm start` works with no account anywhere.
  *
  *   OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET      any OpenID Connect IdP
- *   WORKOS_API_KEY, WORKOS_CLIENT_ID                     WorkOS SSO (as in WorkOS's own example)…
- *     CUSTOMER_ORGANIZATION_ID                           …for one organization (else by email domain)
+ *   WORKOS_API_KEY, WORKOS_CLIENT_ID                     WorkOS SSO (the names of WorkOS's own example)…
+ *     CUSTOMER_ORGANIZATION_ID                           …for one organization (else routed by email domain)
  *     WORKOS_AUTHKIT=1                                   …or WorkOS AuthKit instead
  *   SESSION_SECRET                                       ≥ 32 characters (generated for development)
  *   WORKOS_WEBHOOK_SECRET                                the directory-sync webhook secret
@@ -19,44 +20,61 @@ export const devWebhookSecret = 'whsec_dev_fastify_sso_example_secret'
 
 export interface ExampleConfig {
   provider: SsoProvider
-  /** Shown on the pages and printed at start-up. */
+  /** Which IdP, in words: shown on the home page and printed at start-up. */
   description: string
-  /** Set when the example runs on WorkOS (for the directories pages). */
-  workos?: WorkOS
-  /** Set when the example runs on the embedded development IdP (closed with the app). */
+  /** The WorkOS SDK client when the example runs on WorkOS (for the directory pages). */
+  workosClient?: WorkOS
+  /** The embedded development IdP when no IdP is configured (closed with the app). */
   devIdp?: DevIdp
   sessionSecret: string
   webhookSecret: string
+  /** Things the developer should fix, printed at start-up. */
   warnings: string[]
 }
 
-type Env = Record<string, string | undefined>
+export type Env = Record<string, string | undefined>
 
+/**
+ * Reads the configuration. Starts the development IdP (registered for `baseUrl`) when no IdP is
+ * configured; nothing else touches the network.
+ *
+ * @example
+ * ```ts
+ * const config = await exampleConfig(process.env, 'http://localhost:3000')
+ * await app.register(ssoPlugin, { baseUrl, provider: config.provider, session: { secret: config.sessionSecret } })
+ * ```
+ */
 export async function exampleConfig (env: Env, baseUrl: string): Promise<ExampleConfig> {
   const warnings: string[] = []
   let sessionSecret = env.SESSION_SECRET
   if (!sessionSecret) {
     sessionSecret = randomBytes(32).toString('base64url')
-    warnings.push('SESSION_SECRET is not set: using a random development secret (sessions end when the server restarts). Set SESSION_SECRET to 32+ random characters in example/.env.')
+    warnings.push('SESSION_SECRET is not set: using a random development secret, so sessions end when the server restarts. Set SESSION_SECRET to 32+ random characters in example/.env (e.g. `openssl rand -base64 32`).')
   }
   const webhookSecret = env.WORKOS_WEBHOOK_SECRET || devWebhookSecret
   const common = { sessionSecret, webhookSecret, warnings }
 
-  if (env.WORKOS_API_KEY && env.WORKOS_CLIENT_ID) {
-    const workos = new WorkOS(env.WORKOS_API_KEY, { clientId: env.WORKOS_CLIENT_ID })
+  if (env.WORKOS_API_KEY || env.WORKOS_CLIENT_ID) {
+    if (!env.WORKOS_API_KEY || !env.WORKOS_CLIENT_ID) {
+      throw new Error('WorkOS needs both WORKOS_API_KEY and WORKOS_CLIENT_ID (dashboard → API Keys): set both in example/.env.')
+    }
+    const clientId = env.WORKOS_CLIENT_ID
+    const workosClient = new WorkOS(env.WORKOS_API_KEY, { clientId })
     if (env.WORKOS_AUTHKIT === '1') {
-      return { ...common, workos, provider: workosAuthKit({ client: workos, clientId: env.WORKOS_CLIENT_ID }), description: 'WorkOS AuthKit' }
+      return { ...common, workosClient, provider: workosAuthKit({ client: workosClient, clientId }), description: 'WorkOS AuthKit' }
     }
     const organizationId = env.CUSTOMER_ORGANIZATION_ID || undefined
     return {
       ...common,
-      workos,
-      provider: workosSso({ client: workos, clientId: env.WORKOS_CLIENT_ID, ...(organizationId ? { organizationId } : { domainRouting: true }) }),
+      workosClient,
+      provider: workosSso({ client: workosClient, clientId, ...(organizationId ? { organizationId } : { domainRouting: true }) }),
       description: organizationId ? `WorkOS SSO (organization ${organizationId})` : 'WorkOS SSO (routed by email domain)'
     }
   }
-  if (env.OIDC_ISSUER) {
-    if (!env.OIDC_CLIENT_ID) throw new Error('OIDC_ISSUER is set but OIDC_CLIENT_ID is not: set both (and OIDC_CLIENT_SECRET for a confidential client) in example/.env.')
+  if (env.OIDC_ISSUER || env.OIDC_CLIENT_ID) {
+    if (!env.OIDC_ISSUER || !env.OIDC_CLIENT_ID) {
+      throw new Error('OpenID Connect needs both OIDC_ISSUER and OIDC_CLIENT_ID (and OIDC_CLIENT_SECRET for a confidential client): set them in example/.env.')
+    }
     return {
       ...common,
       provider: oidcProvider({ issuer: env.OIDC_ISSUER, clientId: env.OIDC_CLIENT_ID, ...(env.OIDC_CLIENT_SECRET ? { clientSecret: env.OIDC_CLIENT_SECRET } : {}) }),

@@ -1,0 +1,120 @@
+/**
+ * The newcomer path in a real headless Chromium, with JavaScript turned off (the example and the
+ * development IdP need none): the example app on the development IdP, from the home page to the
+ * dashboard, a reload, the logout through the IdP's end-session page, a hint-less sign-in from a
+ * deep link, and the password login beside SSO.
+ *
+ * Needs Debian's Chromium (`apt-get install -y chromium`; CHROMIUM_PATH overrides the path).
+ * Without it the test is skipped with one line, unless CI_REQUIRE_E2E=1 (as in CI), which makes
+ * its absence a failure. Screenshots go to test/e2e/artifacts/ (git-ignored);
+ * E2E_UPDATE_DOCS=1 also copies the dashboard to docs/screenshot-dashboard.png.
+ */
+import { test } from 'tap'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startExample } from '../../example/app.ts'
+
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
+const docsScreenshot = fileURLToPath(new URL('../../docs/screenshot-dashboard.png', import.meta.url))
+const enable = 'install Chromium to run them: apt-get install -y chromium'
+
+if (!existsSync(executablePath)) {
+  if (process.env.CI_REQUIRE_E2E === '1') {
+    test('browser end-to-end tests', async (t) => { t.fail(`CI_REQUIRE_E2E=1 but ${executablePath} is missing: ${enable}`) })
+  } else {
+    test('browser end-to-end tests', { skip: `${executablePath} not found; ${enable}` }, () => {})
+  }
+} else {
+  test('in Chromium: SSO sign-in, reload, logout through the IdP, deep link, password login', async (t) => {
+    const { chromium } = await import('playwright-core')
+    const example = await startExample({ port: 0, env: { SESSION_SECRET: 'an e2e test session secret of 32+ characters' }, logger: false })
+    t.teardown(() => example.close())
+    const url = example.url
+    const idp = example.config.devIdp!.issuer
+    const profile = mkdtempSync(join(tmpdir(), 'fastify-sso-e2e-'))
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+      viewport: { width: 1100, height: 720 },
+      javaScriptEnabled: false
+    })
+    t.teardown(async () => {
+      await browser.close()
+      rmSync(profile, { recursive: true, force: true })
+    })
+    const page = browser.pages()[0] ?? await browser.newPage()
+    page.setDefaultTimeout(15_000)
+    mkdirSync(artifacts, { recursive: true })
+    const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
+    const main = async () => await page.textContent('main') ?? ''
+
+    // Home page → SSO with a work email → the development IdP's form, prefilled from login_hint.
+    await page.goto(url)
+    t.equal(await page.title(), 'Sign in · Acme B2B')
+    await shot('home')
+    await page.fill('#sso-email', 'alice@acme.test')
+    await page.click('button:has-text("Continue with SSO")')
+    await page.waitForURL(`${idp}/interaction/**`)
+    t.equal(await page.inputValue('#email'), 'alice@acme.test', 'the dev IdP prefills the email from login_hint')
+    await shot('idp-login')
+    await page.fill('#password', 'any password')
+    await page.click('button:has-text("Sign in")')
+
+    // The dashboard, signed in through the IdP.
+    await page.waitForURL(`${url}dashboard`)
+    const dashboard = await main()
+    for (const expected of ['Welcome, Alice', 'Alice Anders', 'alice@acme.test', 'Acme', 'org_acme', 'oidc', 'admin', 'Engineering', 'Raw claims', '"org_name": "Acme"']) {
+      t.ok(dashboard.includes(expected), `the dashboard shows ${expected}`)
+    }
+    const cookies = await browser.cookies(url)
+    const session = cookies.find(cookie => cookie.name === 'sso')
+    t.match(session, { httpOnly: true, sameSite: 'Lax', secure: false }, 'an HttpOnly, SameSite=Lax session cookie')
+    t.notOk(cookies.some(cookie => cookie.name === 'sso-tx'), 'the login transaction cookie is gone')
+    await shot('dashboard')
+    if (process.env.E2E_UPDATE_DOCS === '1') copyFileSync(join(artifacts, 'dashboard.png'), docsScreenshot)
+
+    await page.reload()
+    t.match(await main(), /Alice Anders/, 'still signed in after a reload')
+
+    // Logout: the app's session ends, the IdP asks for confirmation, and the browser comes back home.
+    await page.click('header button:has-text("Log out")')
+    await page.waitForURL(`${idp}/session/end**`)
+    await shot('idp-logout')
+    await page.click('button:has-text("Yes, sign me out")')
+    await page.waitForURL(url)
+    t.match(await main(), /Sign in with SSO/, 'back on the home page, signed out')
+
+    // A deep link while signed out: the IdP's form again (its session ended too), with no hint.
+    await page.goto(`${url}dashboard`)
+    await page.waitForURL(`${idp}/interaction/**`)
+    t.equal(await page.inputValue('#email'), '', 'no login_hint: an empty form and the demo accounts')
+    await page.click('button:has-text("Carol Chen")')
+    await page.waitForURL(`${url}dashboard`)
+    t.match(await main(), /Welcome, Carol/, 'back on the page first asked for')
+    await page.click('header button:has-text("Log out")')
+    await page.click('button:has-text("Yes, sign me out")')
+    await page.waitForURL(url)
+
+    // The password login still works beside SSO, and its logout never visits the IdP.
+    await page.fill('#password', 'wrong')
+    await page.click('button:has-text("Sign in with password")')
+    t.match(await main(), /Wrong email or password/)
+    await page.fill('#password', 'demo-password')
+    await page.click('button:has-text("Sign in with password")')
+    await page.waitForURL(`${url}dashboard`)
+    t.match(await main(), /Demo Customer[\s\S]*local/, 'the password user on the same dashboard')
+    await page.click('header button:has-text("Log out")')
+    await page.waitForURL(url)
+    t.match(await main(), /Sign in with SSO/, 'logged out locally, straight back home')
+
+    // A failed login lands on the home page with what went wrong.
+    await page.goto(`${url}auth/callback?code=forged&state=forged`)
+    await page.waitForURL(`${url}?error=FST_SSO_TRANSACTION_MISSING`)
+    t.match(await page.textContent('.error') ?? '', /could not be matched to this browser/)
+    await shot('login-error')
+  })
+}
