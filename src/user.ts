@@ -135,11 +135,15 @@ const protocolClaims = new Set([
   'auth_time', 'sid', 'sub', 'typ', 'events'
 ])
 
-/** The raw claims worth showing an application, without protocol noise. */
-export function userClaims (claims: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The raw claims worth showing an application: without protocol noise, and without the claims
+ * already mapped onto the user's own fields (`mapped`), which would only double their bytes in
+ * the cookie.
+ */
+export function userClaims (claims: Record<string, unknown>, mapped: ReadonlySet<string> = new Set()): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(claims)) {
-    if (!protocolClaims.has(key)) out[key] = value
+    if (!protocolClaims.has(key) && !mapped.has(key)) out[key] = value
   }
   return out
 }

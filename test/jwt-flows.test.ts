@@ -112,7 +112,9 @@ test('unsolicited tokens: refused by default, accepted with allowUnsolicited (re
 test('claim names are configurable', async (t) => {
   const app = await jwtApp(t, { allowUnsolicited: true, claims: { id: 'uid', email: 'mail', organizationId: 'tenant', roles: 'perms' } })
   const res = await app.inject({ url: `/auth/callback?id_token=${await signHs256(aliceClaims({ uid: 'u-1', mail: 'a@b.test', tenant: 'org_b', perms: ['x'] }))}` })
-  t.match(await me(app, res), { id: 'u-1', email: 'a@b.test', organizationId: 'org_b', roles: ['x'] })
+  const user = await me(app, res)
+  t.match(user, { id: 'u-1', email: 'a@b.test', organizationId: 'org_b', roles: ['x'] })
+  for (const mapped of ['uid', 'mail', 'tenant', 'perms']) t.notOk(mapped in (user.claims ?? {}), `${mapped} is on the user, not twice in claims`)
 })
 
 test('wrong options fail ready() with a coded error', async (t) => {

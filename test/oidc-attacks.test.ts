@@ -260,7 +260,8 @@ test('IdP error=access_denied with a <script> description → 400, escaped, no s
 test('huge profile: a roles list of 5,000 entries is bounded, never a 500', async (t) => {
   const { op, app } = await setup(t)
   const roles = Array.from({ length: 5000 }, (_, i) => `role-${i}`)
-  op.behaviour.claims = { roles }
+  // The same list in a claim that maps onto no field stays raw, where it cannot fit.
+  op.behaviour.claims = { roles, entitlements: roles }
   const attempt = await attemptLogin(app)
   // Documented bounds (src/user.ts): lists keep their first 100 short entries; raw claims that
   // would not fit in the cookie are left out; a profile still over 2 KB is a 502.

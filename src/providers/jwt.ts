@@ -319,8 +319,14 @@ class JwtProvider implements ProviderInstance {
 
   #mapClaims (payload: JWTPayload): RawUser {
     const names = this.#settings.claims
+    const mapped = new Set<string>()
     const pick = (field: keyof JwtClaimNames): unknown => {
-      for (const claim of names[field]) if (payload[claim] !== undefined && payload[claim] !== null && payload[claim] !== '') return payload[claim]
+      for (const claim of names[field]) {
+        if (payload[claim] !== undefined && payload[claim] !== null && payload[claim] !== '') {
+          mapped.add(claim)
+          return payload[claim]
+        }
+      }
       return undefined
     }
     const text = (field: keyof JwtClaimNames) => {
@@ -339,7 +345,7 @@ class JwtProvider implements ProviderInstance {
       provider: this.name,
       groups: pick('groups'),
       roles: pick('roles'),
-      claims: userClaims(payload as Record<string, unknown>)
+      claims: userClaims(payload as Record<string, unknown>, mapped)
     }
   }
 }

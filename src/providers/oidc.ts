@@ -344,11 +344,25 @@ function firstString (...values: unknown[]): string | undefined {
   return undefined
 }
 
+/** The standard claims {@link mapClaims} always maps onto the user's fields. */
+const mappedStandardClaims = ['email', 'email_verified', 'name', 'given_name', 'family_name', 'roles', 'groups']
+/** Where the organization id may come from, in order. */
+const organizationClaims = ['org_id', 'organization_id', 'organization'] as const
+
 /** OIDC claims → user. Standard claims first; common vendor claims for organization and roles. */
 export function mapClaims (claims: Record<string, unknown>, sub: string, provider: string): RawUser {
   const firstName = firstString(claims.given_name)
   const lastName = firstString(claims.family_name)
-  const organization = claims.organization
+  const mapped = new Set(mappedStandardClaims)
+  let organizationId: string | undefined
+  for (const name of organizationClaims) {
+    const value = claims[name]
+    organizationId = firstString(value)
+    // `organization` may be an object (`{ id, name }`): its other members stay in `claims`.
+    if (organizationId !== undefined) mapped.add(name)
+    else if (name === 'organization' && typeof value === 'object' && value !== null) organizationId = firstString((value as { id?: unknown }).id)
+    if (organizationId !== undefined) break
+  }
   return {
     id: sub,
     email: firstString(claims.email) ?? '',
@@ -357,13 +371,10 @@ export function mapClaims (claims: Record<string, unknown>, sub: string, provide
     firstName,
     lastName,
     name: firstString(claims.name) ?? ([firstName, lastName].filter(Boolean).join(' ') || undefined),
-    organizationId: firstString(
-      claims.org_id, claims.organization_id,
-      organization, typeof organization === 'object' && organization !== null ? (organization as { id?: unknown }).id : undefined
-    ),
+    organizationId,
     provider,
     roles: claims.roles,
     groups: claims.groups,
-    claims: userClaims(claims)
+    claims: userClaims(claims, mapped)
   }
 }
