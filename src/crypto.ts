@@ -15,6 +15,15 @@ export function sha256 (value: string): string {
 }
 
 /**
+ * The PKCE S256 code challenge of a verifier (RFC 7636 §4.2: BASE64URL(SHA256(verifier))).
+ * Synchronous node:crypto, not WebCrypto: it runs on every login, and an async WebCrypto job
+ * costs several times the hash itself.
+ */
+export function pkceChallenge (codeVerifier: string): string {
+  return sha256(codeVerifier)
+}
+
+/**
  * Constant-time string comparison. Both sides are hashed first so that neither the content nor
  * the length of the secret side leaks through timing.
  */

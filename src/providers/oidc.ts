@@ -17,6 +17,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, type JWTVerifyGetKey } from 
 import { IdpUnavailableError, InvalidCallbackError, TokenRejectedError, TransactionMissingError } from '../errors.ts'
 import { optionError, parseHttpUrl, rejectUnknownKeys } from '../options.ts'
 import { jsonBytes, userClaims, type RawUser } from '../user.ts'
+import { pkceChallenge } from '../crypto.ts'
 import { mapOidcError } from './oidc-errors.ts'
 import { verifyLogoutToken, type LogoutTokenClaims } from './oidc-logout-token.ts'
 import { loginHint } from './login-hint.ts'
@@ -232,7 +233,7 @@ class OidcProvider implements ProviderInstance {
       scope: this.#settings.scope,
       state: transaction.state,
       nonce: transaction.nonce,
-      code_challenge: await client.calculatePKCECodeChallenge(transaction.codeVerifier),
+      code_challenge: pkceChallenge(transaction.codeVerifier),
       code_challenge_method: 'S256'
     }
     if (this.#settings.prompt) parameters.prompt = this.#settings.prompt

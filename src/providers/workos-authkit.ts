@@ -12,12 +12,12 @@
  * - Tenant binding: a login asked for organization X (or the fixed one) must come back in X, and a
  *   refresh must stay in the organization the session was created in.
  */
-import { calculatePKCECodeChallenge } from 'openid-client'
 import { decodeJwt, type JWTPayload } from 'jose'
 import type { AuthenticationResponse, UserManagementAuthorizationURLOptions, WorkOS } from '@workos-inc/node'
 import {
   IdpUnavailableError, InvalidCallbackError, InvalidLoginRequestError, OrganizationMismatchError, TokenRejectedError, TransactionMissingError
 } from '../errors.ts'
+import { pkceChallenge } from '../crypto.ts'
 import { optionError, rejectUnknownKeys } from '../options.ts'
 import type { RawUser, SsoUser } from '../user.ts'
 import { emailDomain, loginHint } from './login-hint.ts'
@@ -138,7 +138,7 @@ class WorkOSAuthKitProvider implements ProviderInstance {
       clientId: this.#settings.clientId,
       redirectUri: this.#context.redirectUri,
       state: transaction.state,
-      codeChallenge: await calculatePKCECodeChallenge(transaction.codeVerifier),
+      codeChallenge: pkceChallenge(transaction.codeVerifier),
       codeChallengeMethod: 'S256',
       loginHint: loginHint(query),
       domainHint: query.domain_hint !== undefined ? emailDomain(`@${query.domain_hint}`) : undefined,

@@ -14,12 +14,12 @@
  * - IdP-initiated logins never create a session: with `allowIdpInitiated`, the code is exchanged
  *   only to learn the organization, then an SP-initiated login with our own state restarts.
  */
-import { calculatePKCECodeChallenge } from 'openid-client'
 import type { Profile, SSOAuthorizationURLOptions, WorkOS } from '@workos-inc/node'
 import {
   IdpUnavailableError, InvalidCallbackError, InvalidLoginRequestError, InvalidOptionError, OrganizationMismatchError,
   RoutingRequiredError, TransactionMissingError, UnknownDomainError
 } from '../errors.ts'
+import { pkceChallenge } from '../crypto.ts'
 import { optionError, rejectUnknownKeys } from '../options.ts'
 import { jsonBytes, type RawUser } from '../user.ts'
 import { emailDomain, loginHint } from './login-hint.ts'
@@ -235,7 +235,7 @@ class WorkOSSsoProvider implements ProviderInstance {
       clientId: this.#settings.clientId,
       redirectUri: this.#context.redirectUri,
       state: transaction.state,
-      codeChallenge: await calculatePKCECodeChallenge(transaction.codeVerifier),
+      codeChallenge: pkceChallenge(transaction.codeVerifier),
       codeChallengeMethod: 'S256',
       loginHint: loginHint(query),
       domainHint: loginDomain(query),
