@@ -19,6 +19,21 @@ test('a returning cookie is decrypted once, then served from the decoded-cookie 
   t.equal(decodes.count, 1)
 })
 
+test('a cookie that only ends like a cached one is decrypted, not served from the cache', async (t) => {
+  const app = await buildApp(t, unreachableIdp)
+  const decodes = countDecodes(app)
+  const alice = await signIn(app, { email: 'alice@acme.test' })
+  t.equal((await app.inject({ url: '/api/me', headers: { cookie: alice } })).statusCode, 200)
+  // The cache is keyed by the cookie's ending: change the start, keep the ending.
+  const value = alice.slice('sso='.length)
+  const tampered = `sso=${value[0] === 'A' ? 'B' : 'A'}${value.slice(1)}`
+  const res = await app.inject({ url: '/api/me', headers: { cookie: tampered } })
+  t.equal(res.statusCode, 401, 'not Alice: the full value is compared')
+  t.equal(decodes.count, 2, 'it was decrypted (and refused)')
+  t.equal((await app.inject({ url: '/api/me', headers: { cookie: alice } })).statusCode, 200, 'Alice is still cached')
+  t.equal(decodes.count, 2)
+})
+
 test('the cache never bypasses the timeouts or revocation', async (t) => {
   const clock = testClock()
   const app = await buildApp(t, unreachableIdp, { now: clock.now, session: { secret, idleTimeout: 600, absoluteTimeout: 3600 } })
