@@ -1,7 +1,7 @@
 /**
  * `requireUser()`: the preHandler that protects routes.
  */
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { findCore, type SsoCore } from './core.ts'
 import { ForbiddenError, InvalidOptionError, StoreUnavailableError, UnauthorizedError } from './errors.ts'
 import { sendError } from './error-reply.ts'
@@ -36,7 +36,7 @@ export interface RequireUserOptions {
  * app.get('/acme', { preHandler: requireUser({ organizationId: 'org_acme' }) }, acmePage)
  * ```
  */
-export function requireUser (options: RequireUserOptions = {}): preHandlerAsyncHookHandler {
+export function requireUser (options: RequireUserOptions = {}): RequireUserHook {
   validate(options)
   const organizations = options.organizationId === undefined
     ? undefined
@@ -44,11 +44,18 @@ export function requireUser (options: RequireUserOptions = {}): preHandlerAsyncH
   const roles = options.roles
   const check = options.check
 
-  return async function requireUserHandler (request, reply) {
-    const core = findCore(request.server)
-    if (!core) throw InvalidOptionError('fastify-sso: requireUser() is used on a route, but the fastify-sso plugin is not registered on this Fastify instance.')
-    reply.header('cache-control', 'no-store')
+  /** Why this signed-in user may not pass the organization and role checks, if they may not. */
+  function denial (user: SsoUser): Error | undefined {
+    if (organizations && (!user.organizationId || !organizations.has(user.organizationId))) {
+      return ForbiddenError('This page belongs to another organization.')
+    }
+    if (roles && !user.roles?.some(role => roles.includes(role))) {
+      return ForbiddenError(`This page requires one of the roles: ${roles.join(', ')}.`)
+    }
+    return undefined
+  }
 
+  async function guard (request: FastifyRequest, reply: FastifyReply, core: SsoCore): Promise<unknown> {
     const unreachable = core.revocations.failing || core.sessions.read(request).unavailable === true
     if (core.options.storeFailure === 'closed' && unreachable) {
       // Revocations or the session itself cannot be read: refusing is safer than guessing.
@@ -59,12 +66,8 @@ export function requireUser (options: RequireUserOptions = {}): preHandlerAsyncH
       if (isBrowserNavigation(request)) return reply.redirect(loginRedirect(request, core), 302)
       return refuse(request, reply, core, UnauthorizedError())
     }
-    if (organizations && (!user.organizationId || !organizations.has(user.organizationId))) {
-      return refuse(request, reply, core, ForbiddenError('This page belongs to another organization.'))
-    }
-    if (roles && !user.roles?.some(role => roles.includes(role))) {
-      return refuse(request, reply, core, ForbiddenError(`This page requires one of the roles: ${roles.join(', ')}.`))
-    }
+    const denied = denial(user)
+    if (denied) return refuse(request, reply, core, denied)
     if (check) {
       let allowed = false
       try {
@@ -75,7 +78,30 @@ export function requireUser (options: RequireUserOptions = {}): preHandlerAsyncH
       if (allowed !== true) return refuse(request, reply, core, ForbiddenError())
     }
   }
+
+  return function requireUserHandler (request, reply, done) {
+    const core = findCore(request.server)
+    if (!core) throw InvalidOptionError('fastify-sso: requireUser() is used on a route, but the fastify-sso plugin is not registered on this Fastify instance.')
+    reply.header('cache-control', 'no-store')
+    // The usual request, answered synchronously: a valid session with nothing to renew or write
+    // back, allowed by the synchronous checks. Everything else (signed out, a refresh or re-issue
+    // due, the store down, a custom check, a refusal) takes the asynchronous path. The promises
+    // and microtask hops of an async hook cost more than the checks themselves.
+    const state = core.sessions.read(request)
+    const record = state.record
+    if (record && !state.reissue && !check && !core.revocations.failing && !core.refresher.due(record) && !denial(record.u)) {
+      done?.()
+      return undefined
+    }
+    return guard(request, reply, core)
+  }
 }
+
+/**
+ * What {@link requireUser} returns: a Fastify `preHandler`. Fastify passes `done`; called
+ * without it (`await requireUser()(request, reply)` in a hook of your own) it works the same.
+ */
+export type RequireUserHook = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply, done?: HookHandlerDoneFunction) => Promise<unknown> | undefined
 
 /** The signed-in user after renewing expired provider state and bringing the cookie up to date. */
 async function currentUser (request: FastifyRequest, reply: FastifyReply, core: SsoCore): Promise<SsoUser | null> {

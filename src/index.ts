@@ -8,7 +8,7 @@ import './types.ts'
  * ```
  */
 export { default, fastifySso } from './plugin.ts'
-export { requireUser, type RequireUserOptions } from './guard.ts'
+export { requireUser, type RequireUserOptions, type RequireUserHook } from './guard.ts'
 export { oidcProvider, type OidcProviderOptions } from './providers/oidc.ts'
 export { workosSso, type WorkOSSsoOptions, type WorkOSDomainRoute, type WorkOSDomainRouter } from './providers/workos-sso.ts'
 export { workosAuthKit, type WorkOSAuthKitOptions } from './providers/workos-authkit.ts'

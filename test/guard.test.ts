@@ -77,3 +77,22 @@ test('request.user is null when signed out, on any route', async (t) => {
   const app = await buildApp(t, unreachableIdp)
   t.same((await app.inject({ url: '/' })).json(), { user: null })
 })
+
+test('requireUser() composes: awaited inside a hook of the app\'s own, it lets users through and refuses others', async (t) => {
+  const guard = requireUser({ roles: ['admin'] })
+  const app = await buildApp(t, unreachableIdp, {}, app => {
+    app.get('/composed', {
+      preHandler: async function (request, reply) {
+        if (request.headers['x-api-key'] === 'internal') return // the app's own machine access
+        await guard.call(this, request, reply)
+        return reply.sent ? reply : undefined
+      }
+    }, async (request) => ({ user: request.user?.email ?? null }))
+  })
+  const admin = await signIn(app, { email: 'alice@acme.test', roles: ['admin'] })
+  const member = await signIn(app, { email: 'bob@acme.test', roles: ['member'] })
+  t.same((await app.inject({ url: '/composed', headers: { cookie: admin } })).json(), { user: 'alice@acme.test' })
+  t.equal((await app.inject({ url: '/composed', headers: { cookie: member } })).statusCode, 403)
+  t.equal((await app.inject({ url: '/composed' })).statusCode, 401)
+  t.same((await app.inject({ url: '/composed', headers: { 'x-api-key': 'internal' } })).json(), { user: null })
+})
