@@ -60,6 +60,8 @@ function filterKeys (filter: RevokeFilter): string[] {
 export class RevocationList {
   readonly #sessions = new Map<string, number>() // session id → until (ms)
   readonly #users = new Map<string, { at: number, until: number }>() // user key → revoked at / until (ms)
+  /** A user's lookup keys, computed once per user object (decoded sessions are cached and frozen). */
+  readonly #keysOf = new WeakMap<SsoUser, string[]>()
   readonly #store: SsoStore
   readonly #now: () => number
   readonly #ttlMs: number
@@ -86,15 +88,22 @@ export class RevocationList {
     if (this.#sessions.size === 0 && this.#users.size === 0) return false
     if (this.#sessions.has(session.id)) return true
     if (this.#users.size === 0) return false
-    const keys = userKeys(session.user)
-    if (session.idpSessionId) keys.push(`idp-session:${session.idpSessionId}`)
-    for (const key of keys) {
-      const revoked = this.#users.get(key)
-      // A session created after the revocation (the user was re-provisioned and signed in
-      // again) is valid.
-      if (revoked !== undefined && session.createdAt <= revoked.at) return true
+    let keys = this.#keysOf.get(session.user)
+    if (keys === undefined) {
+      keys = userKeys(session.user)
+      this.#keysOf.set(session.user, keys)
     }
-    return false
+    for (const key of keys) if (this.#revokedBefore(key, session.createdAt)) return true
+    return session.idpSessionId !== undefined && this.#revokedBefore(`idp-session:${session.idpSessionId}`, session.createdAt)
+  }
+
+  /**
+   * Whether this key was revoked after a session created at `createdAt` began. A session created
+   * after the revocation (the user was re-provisioned and signed in again) is valid.
+   */
+  #revokedBefore (key: string, createdAt: number): boolean {
+    const revoked = this.#users.get(key)
+    return revoked !== undefined && createdAt <= revoked.at
   }
 
   /** Ends one session (logout) until `until`, when the cookie would have expired anyway. */
