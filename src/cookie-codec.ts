@@ -48,14 +48,14 @@ export class CookieCodec {
   /** Seals a JSON-serialisable object into a cookie value. */
   encode (data: object): string {
     // createSecureSession stamps `__ts` into the object it is given: give it a copy.
-    return this.#host.encodeSecureSession(this.#host.createSecureSession({ ...data }))
+    return toCookieSafe(this.#host.encodeSecureSession(this.#host.createSecureSession({ ...data })))
   }
 
   /** Opens a cookie value; `null` for anything that is not a valid, current cookie of ours. */
   decode<T> (value: string | undefined, log?: FastifyBaseLogger): Decoded<T> | null {
     if (typeof value !== 'string' || value.length === 0 || value.length > maxCookieBytes) return null
     try {
-      const session = this.#host.decodeSecureSession(value, log)
+      const session = this.#host.decodeSecureSession(fromCookieSafe(value), log)
       if (!session) return null
       return { data: session.data() as T, rotated: session.changed }
     } catch {
@@ -73,4 +73,22 @@ export class CookieCodec {
   async close (): Promise<void> {
     await this.#instance.close()
   }
+}
+
+/**
+ * secure-session seals to `base64(ciphertext);base64(nonce)`: `+`, `/`, `=` and `;` are not
+ * cookie-safe, so on the wire each became a three-character `%XX`, about 50 bytes of every
+ * session cookie, sent with every request. We send the same bytes as base64url, `ciphertext.nonce`
+ * (the nonce stays last: the decoded-cookie cache is keyed by it).
+ */
+function toCookieSafe (sealed: string): string {
+  return sealed.replaceAll('+', '-').replaceAll('/', '_').replaceAll('=', '').replace(';', '.')
+}
+
+/**
+ * Back to secure-session's form: Node's base64 decoder reads base64url as well. A cookie sealed
+ * before this format (`ciphertext;nonce`, once URL-decoded) is taken as it is.
+ */
+function fromCookieSafe (value: string): string {
+  return value.includes(';') ? value : value.replace('.', ';')
 }

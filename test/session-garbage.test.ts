@@ -6,15 +6,15 @@ import { buildApp, setCookie, unreachableIdp } from './fixtures/app.ts'
 test('garbage, truncated, tampered and old-format cookies are signed out, never a 500', async (t) => {
   const app = await buildApp(t, unreachableIdp)
   const good = (await signIn(app, { email: 'alice@acme.test' })).slice('sso='.length)
-  const decoded = decodeURIComponent(good)
-  const [cipher, nonce] = decoded.split(';') as [string, string]
-  const flipped = Buffer.from(cipher, 'base64')
+  const [cipher, nonce] = good.split('.') as [string, string]
+  const flipped = Buffer.from(cipher, 'base64url')
   flipped[10] = flipped[10]! ^ 1
   const values = [
-    '', 'garbage', ';', ';;;', 'a;b', '%', '%E0%A4%A', encodeURIComponent(decoded.slice(0, 40)),
-    encodeURIComponent(`${flipped.toString('base64')};${nonce}`),
-    encodeURIComponent(`${cipher};${Buffer.alloc(24).toString('base64')}`),
-    encodeURIComponent(`${cipher};${nonce.slice(0, 10)}`),
+    '', 'garbage', ';', ';;;', 'a;b', '.', '...', 'a.b', '%', '%E0%A4%A', good.slice(0, 40),
+    `${flipped.toString('base64url')}.${nonce}`,
+    `${cipher}.${Buffer.alloc(24).toString('base64url')}`,
+    `${cipher}.${nonce.slice(0, 10)}`,
+    `${cipher}.${nonce}.${nonce}`,
     'x'.repeat(5000), encodeURIComponent('{"v":1,"u":{"id":"admin"}}'), '\u0000'
   ]
   for (const value of values) {
@@ -25,6 +25,18 @@ test('garbage, truncated, tampered and old-format cookies are signed out, never 
     const guarded = await app.inject({ url: '/api/me', headers: { cookie: `sso=${value}` } })
     t.equal(guarded.statusCode, 401, `guarded route with ${label}`)
   }
+})
+
+test('the session cookie is base64url (nothing to URL-encode); the earlier URL-encoded form still works', async (t) => {
+  const app = await buildApp(t, unreachableIdp)
+  const good = (await signIn(app, { email: 'alice@acme.test' })).slice('sso='.length)
+  t.match(good, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{32}$/, 'ciphertext.nonce, cookie-safe as it is')
+  const [cipher, nonce] = good.split('.') as [string, string]
+  const legacy = encodeURIComponent(`${Buffer.from(cipher, 'base64url').toString('base64')};${Buffer.from(nonce, 'base64url').toString('base64')}`)
+  t.match(legacy, /%3B/, 'the earlier form: standard base64, URL-encoded')
+  const res = await app.inject({ url: '/api/me', headers: { cookie: `sso=${legacy}` } })
+  t.equal(res.statusCode, 200, 'a session sealed before the change stays signed in')
+  t.equal(res.json().email, 'alice@acme.test')
 })
 
 test('a stale cookie is cleared by the guard', async (t) => {
