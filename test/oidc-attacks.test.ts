@@ -166,8 +166,10 @@ test('key rotation: a new kid published in the JWKS is accepted on the very next
   const rotated = await createKey('RS256', 'rs-2')
   op.behaviour.jwks = [op.keys.rs256.publicJwk, rotated.publicJwk]
   op.behaviour.signingKey = rotated
+  const tokenCalls = op.calls('/token').length
   await assertSignedIn(t, app, await attemptLogin(app))
   t.equal(op.calls('/jwks').length, 2, 'the JWKS was fetched again for the new kid')
+  t.equal(op.calls('/token').length, tokenCalls + 1, 'the code was sent once: the answer was validated again, not requested again')
   await assertSignedIn(t, app, await attemptLogin(app))
   t.equal(op.calls('/jwks').length, 2, 'and cached afterwards')
 })

@@ -13,7 +13,7 @@
  *   failure; every request to the IdP times out after 10 seconds.
  */
 import * as client from 'openid-client'
-import { createRemoteJWKSet, decodeProtectedHeader, type JWTVerifyGetKey } from 'jose'
+import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose'
 import { IdpUnavailableError, InvalidCallbackError, TokenRejectedError, TransactionMissingError } from '../errors.ts'
 import { optionError, parseHttpUrl, rejectUnknownKeys } from '../options.ts'
 import { jsonBytes, userClaims, type RawUser } from '../user.ts'
@@ -154,6 +154,9 @@ class OidcProvider implements ProviderInstance {
   readonly #context: ProviderContext
   #discovery: Promise<client.Configuration> | undefined
   #jwksCache: client.ExportedJWKSCache | undefined
+  /** See {@link OidcProvider.#exchangeConfig}. */
+  #exchange: { discovered: client.Configuration, config: client.Configuration } | undefined
+  readonly #tokenResponses = new Map<string, TokenResponse>()
   #logoutKeys: JWTVerifyGetKey | undefined
 
   constructor (settings: Settings, context: ProviderContext) {
@@ -201,29 +204,44 @@ class OidcProvider implements ProviderInstance {
   }
 
   /**
-   * A configuration for one code exchange. Each gets its own, seeded with the shared JWKS cache,
-   * so that when the token names a key we have not seen, we can make this exchange fetch the
-   * JWKS again (openid-client alone would refuse it until its cache ages).
+   * A configuration for code exchanges, seeded with the last JWKS we saw. Exchanges share one
+   * (`#exchange`), so the IdP's keys are imported once, not at every login.
+   *
+   * Key rotation: openid-client refuses a token whose `kid` its cached JWKS lacks until the cache
+   * is a minute old. So the shared configuration keeps each token response (by authorization code)
+   * until its exchange ends; when one fails to select a key, `callback` gives the same response to
+   * a fresh configuration (`replay`), which fetches the JWKS again and validates everything anew.
+   * The code is never sent twice: the IdP's answer is what is replayed.
    */
-  #exchangeConfig (discovered: client.Configuration): client.Configuration {
+  #exchangeConfig (discovered: client.Configuration, replay?: TokenResponse): client.Configuration {
     const config = new client.Configuration(discovered.serverMetadata(), this.#settings.clientId, this.#clientMetadata(), this.#settings.auth)
     if (this.#settings.insecure) client.allowInsecureRequests(config)
     client.enableNonRepudiationChecks(config)
     config.timeout = requestTimeout
-    if (this.#jwksCache) client.setJwksCache(config, this.#jwksCache)
+    if (this.#jwksCache && !replay) client.setJwksCache(config, this.#jwksCache)
     // Normalised: openid-client fetches `new URL(token_endpoint).href`, which differs from the raw
     // metadata string when the IdP writes it unnormalised (`:443`, `/./`, upper-case scheme).
     const tokenEndpoint = URL.parse(discovered.serverMetadata().token_endpoint ?? '')?.href
-    const knownKids = new Set((this.#jwksCache?.jwks?.keys ?? []).map(key => key.kid).filter(Boolean))
     config[client.customFetch] = async (url, init) => {
+      const toTokenEndpoint = tokenEndpoint !== undefined && URL.parse(String(url))?.href === tokenEndpoint
+      if (replay && toTokenEndpoint) return new Response(replay.body, { status: replay.status, headers: { 'content-type': replay.contentType } })
       const response = await fetch(url, init as RequestInit)
-      if (tokenEndpoint !== undefined && URL.parse(String(url))?.href === tokenEndpoint && response.ok) {
-        const kid = await idTokenKid(response)
-        if (kid !== undefined && !knownKids.has(kid)) client.setJwksCache(config, {} as client.ExportedJWKSCache)
-      }
-      return response
+      const code = init.body instanceof URLSearchParams ? init.body.get('code') : null
+      if (replay || !toTokenEndpoint || !response.ok || code === null) return response
+      // Kept until the exchange ends, in case its ID token names a key we have not seen. Read
+      // once and handed on as a new Response: cheaper than clone(), which tees the stream.
+      const body = await response.text()
+      const contentType = response.headers.get('content-type') ?? ''
+      this.#tokenResponses.set(code, { status: response.status, contentType, body })
+      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
     }
     return config
+  }
+
+  /** The shared exchange configuration of the current discovery. */
+  #sharedExchange (discovered: client.Configuration): client.Configuration {
+    if (this.#exchange?.discovered !== discovered) this.#exchange = { discovered, config: this.#exchangeConfig(discovered) }
+    return this.#exchange.config
   }
 
   async authorizationUrl (transaction: { state: string, nonce: string, codeVerifier: string }, login: { query: Readonly<Record<string, string>> }): Promise<URL> {
@@ -247,19 +265,36 @@ class OidcProvider implements ProviderInstance {
     if (!transaction) throw TransactionMissingError()
     if (!request.params.code) throw InvalidCallbackError('The identity provider\'s answer has no authorization code.')
     const discovered = await this.#discover()
-    const config = this.#exchangeConfig(discovered)
+    const code = request.params.code
+    const grant = (config: client.Configuration) => client.authorizationCodeGrant(config, request.url, {
+      pkceCodeVerifier: transaction.codeVerifier,
+      expectedState: transaction.state,
+      expectedNonce: transaction.nonce,
+      idTokenExpected: true
+    })
+    let config = this.#sharedExchange(discovered)
     let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>
     try {
-      tokens = await client.authorizationCodeGrant(config, request.url, {
-        pkceCodeVerifier: transaction.codeVerifier,
-        expectedState: transaction.state,
-        expectedNonce: transaction.nonce,
-        idTokenExpected: true
-      })
+      try {
+        tokens = await grant(config)
+      } catch (err) {
+        const answered = this.#tokenResponses.get(code)
+        if (!answered || (err as { code?: unknown }).code !== 'OAUTH_KEY_SELECTION_FAILED') throw err
+        // A key the cached JWKS lacks (the IdP rotated its keys): the same answer, validated by a
+        // configuration that fetches the JWKS again. Later exchanges start from those keys.
+        config = this.#exchangeConfig(discovered, answered)
+        try {
+          tokens = await grant(config)
+        } finally {
+          this.#jwksCache = client.getJwksCache(config) ?? this.#jwksCache
+          this.#exchange = undefined
+        }
+      }
     } catch (err) {
       throw mapOidcError(err, 'code exchange')
     } finally {
-      this.#jwksCache = client.getJwksCache(config) ?? this.#jwksCache
+      this.#tokenResponses.delete(code)
+      if (this.#exchange?.config === config) this.#jwksCache = client.getJwksCache(config) ?? this.#jwksCache
     }
     const claims = tokens.claims()
     if (!claims) throw TokenRejectedError('The identity provider returned no ID token.')
@@ -328,17 +363,8 @@ class OidcProvider implements ProviderInstance {
   }
 }
 
-/** The `kid` of the ID token in a token response, without consuming the response. */
-async function idTokenKid (response: Response): Promise<string | undefined> {
-  try {
-    const body = await response.clone().json() as { id_token?: unknown }
-    if (typeof body?.id_token !== 'string') return undefined
-    const kid = decodeProtectedHeader(body.id_token).kid
-    return typeof kid === 'string' ? kid : undefined
-  } catch {
-    return undefined // not JSON or not a JWT: openid-client reports it properly
-  }
-}
+/** A token endpoint answer, kept to be validated again (see `#exchangeConfig`). */
+interface TokenResponse { status: number, contentType: string, body: string }
 
 function firstString (...values: unknown[]): string | undefined {
   for (const value of values) if (typeof value === 'string' && value.length > 0) return value
