@@ -4,7 +4,6 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import fastifyCookie from '@fastify/cookie'
 import { CookieCodec } from './cookie-codec.ts'
 import { kCore, type SsoCore, type SsoDecorator } from './core.ts'
 import { DecoratorConflictError, StoreUnavailableError } from './errors.ts'
@@ -35,9 +34,9 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
   if (fastify.hasRequestDecorator(options.decorator)) {
     throw DecoratorConflictError(`fastify-sso: request.${options.decorator} is already decorated by another plugin (@fastify/jwt and @fastify/passport use "user"). Pass the \`decorator\` option, e.g. { decorator: 'ssoUser' }.`)
   }
-  // `reply.setCookie` comes from @fastify/cookie. When we register it, its per-request parsing
-  // hook stays off: the session module reads its own cookie only when a route needs the user.
-  if (!fastify.hasPlugin('@fastify/cookie')) await fastify.register(fastifyCookie, { hook: false })
+  // No @fastify/cookie on the app: the session module reads its own cookie from the header only
+  // when a route needs the user, and set-cookie.ts writes ours. Registering it would cost every
+  // request of the app its decorators and onSend hook.
 
   const ownStore = options.store === undefined
   const store = options.store ?? memoryStore({ now: options.now })

@@ -9,6 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CookieCodec, maxCookieBytes, type Decoded } from './cookie-codec.ts'
 import { SessionTooLargeError } from './errors.ts'
 import { randomId } from './crypto.ts'
+import { expireCookie, writeCookie } from './set-cookie.ts'
 import type { ResolvedOptions } from './options.ts'
 import type { ProviderSession } from './providers/provider.ts'
 import type { RevocationList } from './revocation.ts'
@@ -231,7 +232,7 @@ export class SessionManager {
   /** Sets the session cookie on the reply and makes the record the request's session. */
   setCookie (request: FastifyRequest, reply: FastifyReply, record: SessionRecord, value: string): void {
     const remaining = Math.min(this.#options.idleTimeoutMs, record.c + this.#options.absoluteTimeoutMs - this.#options.now())
-    reply.setCookie(this.#options.cookieName, value, { ...this.#attributes, maxAge: Math.max(0, Math.floor(remaining / 1000)) })
+    writeCookie(reply, this.#options.cookieName, value, this.#attributes, Math.max(0, Math.floor(remaining / 1000)))
     ;(request as RequestWithState)[kSessionState] = { record, stale: false, reissue: false }
   }
 
@@ -243,7 +244,7 @@ export class SessionManager {
   /** Removes the session (its server-side record too) and its cookie. */
   async clear (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const record = this.read(request).record
-    reply.clearCookie(this.#options.cookieName, this.#attributes)
+    expireCookie(reply, this.#options.cookieName, this.#attributes)
     ;(request as RequestWithState)[kSessionState] = none
     if (this.#store && record) {
       await this.#store.delete(sessionKey(record.id)).catch((err: unknown) => {

@@ -11,6 +11,7 @@ import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client'
 import type { CookieCodec } from './cookie-codec.ts'
 import { safeEqual } from './crypto.ts'
 import { cookieValue, type CookieAttributes } from './session.ts'
+import { expireCookie, writeCookie } from './set-cookie.ts'
 import type { LoginTransaction } from './providers/provider.ts'
 
 /** A login must finish within ten minutes. */
@@ -89,12 +90,12 @@ export class TransactionCookie {
 
   #write (reply: FastifyReply, pending: StoredTransaction[]): void {
     if (pending.length === 0) {
-      reply.clearCookie(this.#name, this.#attributes)
+      expireCookie(reply, this.#name, this.#attributes)
       return
     }
     const maxAge = Math.ceil((Math.max(...pending.map(tx => tx.e)) - this.#now()) / 1000)
     const value = this.#codec.encode({ v: 1, t: pending } satisfies TransactionCookieData)
-    reply.setCookie(this.#name, value, { ...this.#attributes, maxAge: Math.min(600, Math.max(1, maxAge)) })
+    writeCookie(reply, this.#name, value, this.#attributes, Math.min(600, Math.max(1, maxAge)))
   }
 
   /** Whether the browser sent a transaction cookie we can read. */

@@ -62,6 +62,39 @@ test('an app that registered @fastify/cookie first (with its own secret) is fine
   t.match(String((await app.inject({ url: '/signed' })).headers['set-cookie']), /^pref=dark\./)
 })
 
+test('fastify-sso adds no plugin, decorator or hook that runs on the app\'s other routes\' requests', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(ssoPlugin, { baseUrl, provider: provider(), session: { secret } })
+  app.get('/plain', async () => 'ok')
+  await app.ready()
+  t.notOk(app.hasPlugin('@fastify/cookie'), '@fastify/cookie is not registered on the app')
+  t.notOk(app.hasReplyDecorator('setCookie'))
+  // Fastify lists each route's hooks; GET /plain must have none (HEAD has Fastify's own).
+  const routes = app.printRoutes({ includeHooks: true, commonPrefix: false })
+  const plain = routes.slice(routes.indexOf('/plain (GET)'))
+  t.match(plain, /^\/plain \(GET\)\n\s+\/plain \(HEAD\)\n\s+• \(onSend\) \["headRouteOnSendHandler\(\)"\]\s*$/, `no hook on the app's route:\n${plain}`)
+})
+
+test('the app\'s own @fastify/cookie cookies and ours share a response', async (t) => {
+  for (const order of ['cookie plugin first', 'cookie plugin after'] as const) {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    if (order === 'cookie plugin first') await app.register(fastifyCookie)
+    await app.register(ssoPlugin, { baseUrl, provider: provider(), session: { secret } })
+    if (order === 'cookie plugin after') await app.register(fastifyCookie)
+    app.post('/login/password', async (request, reply) => {
+      reply.setCookie('theme', 'dark', { path: '/' })
+      await app.sso.signIn(request, reply, { id: 'u1', email: 'alice@acme.test' })
+      return 'ok'
+    })
+    const res = await app.inject({ method: 'POST', url: '/login/password' })
+    const lines = ([] as string[]).concat(res.headers['set-cookie'] ?? [])
+    t.ok(lines.some(line => line.startsWith('theme=dark')), `${order}: the app's cookie`)
+    t.ok(lines.some(line => /^sso=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/.test(line)), `${order}: the session cookie`)
+  }
+})
+
 test('the app\'s body parsing is untouched by the auth routes\' form parser', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
