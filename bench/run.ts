@@ -1,98 +1,150 @@
 /**
- * `npm run bench`: requests per second of each scenario, as a ratio to a bare Fastify route
- * measured in the same run on the same machine. Each server runs in its own process; autocannon
- * runs here. Set BENCH_DURATION (seconds, default 10) and BENCH_CONNECTIONS (default 50).
+ * `npm run bench`: fastify-sso against a bare Fastify route and the alternatives, in one run.
+ *
+ * Every variant is a server in its own process (a new one each round), loaded by autocannon from
+ * this process after a warm-up; rounds interleave the variants in a new shuffled order each time,
+ * and ratios compare each variant with the bare route of the same round. Then the plugin's CPU per login and the
+ * session cookie sizes. A full run writes bench/RESULTS.md and the README's summary table.
+ *
+ *   BENCH_QUICK=1         one short round, nothing written (under 2 minutes)
+ *   BENCH_ROUNDS, BENCH_DURATION (s), BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_SEED
+ *   BENCH_ONLY=a,b        only these variants (bare is always measured)
+ *   BENCH_WRITE=0|1       write RESULTS.md and the README table (default: 1 unless quick)
+ *   BENCH_CPU_PROF=<dir>  V8 CPU profiles of every server, for `--cpu-prof` analysis
+ *   REDIS_URL             the Redis of the store variant (default redis://127.0.0.1:6379)
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { createInterface } from 'node:readline'
-import autocannon from 'autocannon'
-import { readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { Redis } from 'ioredis'
+import { measure, type Sample } from './load.ts'
+import { measureLogins } from './login.ts'
+import { cookieSizes } from './cookie-sizes.ts'
+import { startServer } from './processes.ts'
+import { seededRandom, shuffle } from './stats.ts'
+import { variants, type Variant } from './variants.ts'
+import { cookieTable, loginLine, machineLine, summarise, summaryTable, targets, targetTable, variantTable, type RunSettings, type VariantResult } from './report.ts'
 
-const duration = Number(process.env.BENCH_DURATION ?? 10)
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const quick = process.env.BENCH_QUICK === '1'
+const numberEnv = (name: string, fallback: number) => process.env[name] ? Number(process.env[name]) : fallback
+const settings: RunSettings = {
+  quick,
+  rounds: numberEnv('BENCH_ROUNDS', quick ? 1 : 5),
+  seconds: numberEnv('BENCH_DURATION', quick ? 3 : 8),
+  warmup: numberEnv('BENCH_WARMUP', quick ? 1 : 2),
+  connections: numberEnv('BENCH_CONNECTIONS', 10),
+  seed: numberEnv('BENCH_SEED', Math.floor(Math.random() * 2 ** 31)),
+  logins: quick ? 300 : 2000
+}
+const write = process.env.BENCH_WRITE ? process.env.BENCH_WRITE === '1' : !quick
+const log = (line: string) => process.stderr.write(`${line}\n`)
 
-interface Scenario { name: string, server: string, path: string, withCookie: boolean, what: string, rotateCookies?: boolean }
-
-const scenarios: Scenario[] = [
-  { name: 'bare', server: 'bare', path: '/', withCookie: false, what: 'Fastify, one JSON route, no plugin' },
-  { name: 'plugin, route ignores user', server: 'sso', path: '/', withCookie: true, what: 'fastify-sso registered, session cookie sent, route never reads request.user' },
-  { name: 'plugin, reads request.user', server: 'sso', path: '/user', withCookie: true, what: 'unprotected route that reads request.user; a returning session (decoded-cookie cache hit)' },
-  { name: 'plugin, requireUser()', server: 'sso', path: '/protected', withCookie: true, what: 'protected route, a returning session (cache hit)' },
-  { name: 'requireUser(), 5k sessions', server: 'sessions-5000', path: '/protected', withCookie: true, rotateCookies: true, what: 'protected route, 5,000 distinct sessions in rotation (all fit in the decoded-cookie cache)' },
-  { name: 'requireUser(), 50k sessions', server: 'sessions-50000', path: '/protected', withCookie: true, rotateCookies: true, what: 'protected route, 50,000 distinct sessions in rotation: nearly every request decrypts' },
-  { name: 'requireUser(), 10k revocations', server: 'protected-10k-revocations', path: '/protected', withCookie: true, what: 'protected route with 10,000 revoked users in the revocation list' },
-  { name: 'secure-session global hooks', server: 'secure-session-hooks', path: '/', withCookie: true, what: 'reference: @fastify/secure-session decrypting every request in its hooks' }
-]
-
-const cookiesFile = join(tmpdir(), `fastify-sso-bench-${process.pid}.json`)
-
-/** CPU time (user + system, in ticks of 10 ms) the server process has used so far (Linux). */
-function cpuTicks (pid: number): number {
+async function redisAvailable (): Promise<boolean> {
+  const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  client.on('error', () => {})
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return Number(fields[11]) + Number(fields[12])
+    await client.connect()
+    return await client.ping() === 'PONG'
   } catch {
-    return Number.NaN
+    return false
+  } finally {
+    client.disconnect()
   }
 }
 
-async function startServer (scenario: string): Promise<{ port: number, cookie: string, pid: number, stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['bench/server.ts', scenario], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_COOKIES_FILE: cookiesFile } })
-  const lines = createInterface({ input: child.stdout })
-  for await (const line of lines) {
-    const match = /^READY (\d+) ?(.*)$/.exec(line)
-    if (match) {
-      return {
-        port: Number(match[1]),
-        cookie: match[2] ?? '',
-        pid: child.pid!,
-        async stop () {
-          child.kill('SIGTERM')
-          await once(child, 'exit')
-        }
-      }
-    }
+const only = process.env.BENCH_ONLY?.split(',')
+const notes: string[] = []
+const selected: Variant[] = []
+const hasRedis = await redisAvailable()
+for (const variant of variants) {
+  if (only && variant.id !== 'bare' && !only.includes(variant.id)) continue
+  if (variant.needs === 'redis' && !hasRedis) {
+    notes.push(`${variant.label}: left out, no Redis at ${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'} (set REDIS_URL).`)
+    continue
   }
-  throw new Error(`bench server ${scenario} did not start`)
+  selected.push(variant)
 }
 
-/** Requests per second, and the server's CPU microseconds per request (independent of the load generator's own limits). */
-async function measure (scenario: Scenario): Promise<{ rps: number, cpuUs: number }> {
-  const server = await startServer(scenario.server)
+const results = new Map<string, VariantResult>(selected.map(variant => [variant.id, { variant, samples: [], ratios: [] }]))
+const started = Date.now()
+
+/** One variant once: a fresh server process, warmed up, measured, stopped. */
+async function measureOnce (variant: Variant): Promise<Sample> {
+  const server = await startServer(variant.server.script, variant.server.args)
   try {
-    const url = `http://127.0.0.1:${server.port}${scenario.path}`
-    const headers = scenario.withCookie && server.cookie ? { cookie: server.cookie } : undefined
-    let requests: autocannon.Request[] | undefined
-    if (scenario.rotateCookies) {
-      const cookies = JSON.parse(readFileSync(cookiesFile, 'utf8')) as string[]
-      let next = 0
-      requests = [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, cookie: cookies[next++ % cookies.length]! } }) }]
-    }
-    await autocannon({ url, connections, duration: 2, headers, requests }) // warm-up (JIT)
-    const before = cpuTicks(server.pid)
-    const result = await autocannon({ url, connections, duration, headers, requests })
-    const ticks = cpuTicks(server.pid) - before
-    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${scenario.name}: ${result.non2xx} non-2xx, ${result.errors} errors`)
-    return { rps: result.requests.average, cpuUs: ticks * 10_000 / result.requests.total }
+    await measure(variant, server, settings.warmup, settings.connections) // JIT, caches, connections
+    return await measure(variant, server, settings.seconds, settings.connections)
   } finally {
     await server.stop()
+    if (server.file) rmSync(server.file, { force: true })
   }
 }
 
-const results: Array<{ scenario: Scenario, rps: number, cpuUs: number }> = []
-for (const scenario of scenarios) {
-  process.stderr.write(`measuring ${scenario.name}…\n`)
-  results.push({ scenario, ...await measure(scenario) })
+// A new process per variant and round: how fast a Node process runs the same code differs from
+// one process to the next (code placement, JIT decisions, up to 30 % here), so each round draws
+// that luck afresh for every variant and the median sees through it.
+const random = seededRandom(settings.seed)
+for (let round = 1; round <= settings.rounds; round++) {
+  const order = shuffle([...selected], random)
+  log(`round ${round}/${settings.rounds}: ${order.map(variant => variant.id).join(', ')}`)
+  const rps = new Map<string, number>()
+  for (const variant of order) {
+    const sample = await measureOnce(variant)
+    results.get(variant.id)!.samples.push(sample)
+    rps.set(variant.id, sample.rps)
+  }
+  for (const [id, value] of rps) results.get(id)!.ratios.push(value / rps.get('bare')!)
 }
-rmSync(cookiesFile, { force: true })
-const bare = results[0]!
-console.log(`\nnode ${process.version}, ${connections} connections, ${duration} s per scenario\n`)
-console.log('| scenario | req/s | vs bare | server CPU µs/req | vs bare | what |')
-console.log('|---|---:|---:|---:|---:|---|')
-for (const { scenario, rps, cpuUs } of results) {
-  console.log(`| ${scenario.name} | ${Math.round(rps).toLocaleString('en')} | ${(rps / bare.rps).toFixed(2)} | ${cpuUs.toFixed(1)} | ${(bare.cpuUs / cpuUs).toFixed(2)} | ${scenario.what} |`)
+
+log(`logins (${settings.logins})…`)
+const login = await measureLogins(settings.logins)
+log('session cookie sizes…')
+const cookies = await cookieSizes(login.sessionCookie)
+
+const summaries = [...results.values()].map(summarise)
+const byId = new Map(summaries.map(summary => [summary.variant.id, summary]))
+const targetList = targets(byId, login, cookies)
+const machine = machineLine(settings)
+
+const report = `# Benchmark results
+
+${machine}
+
+Produced by \`npm run bench\` (bench/run.ts) in ${Math.round((Date.now() - started) / 1000)} s. "vs bare" is the throughput of the variant ÷ that of
+the bare Fastify route in the same round (median of the rounds, and their range). Every route answers
+the same small JSON body (the user's email); signed-in variants send a cookie holding the same
+${'~'}400-byte profile. Server CPU is the server process's user + system time per request (from /proc),
+which, unlike throughput, does not depend on how fast the load generator sharing the machine is.
+
+## Requests
+
+${variantTable(summaries)}
+${notes.map(note => `\n- ${note}`).join('')}
+
+## Targets
+
+${targetTable(targetList)}
+
+## Logins
+
+${loginLine(login)}
+
+## Session cookie sizes
+
+${cookieTable(cookies)}
+`
+
+console.log(report)
+if (write) {
+  writeFileSync(new URL('./RESULTS.md', import.meta.url), report)
+  const readmeUrl = new URL('../README.md', import.meta.url)
+  const readme = readFileSync(readmeUrl, 'utf8')
+  const start = '<!-- bench:summary:start -->'
+  const end = '<!-- bench:summary:end -->'
+  const from = readme.indexOf(start)
+  const to = readme.indexOf(end)
+  if (from >= 0 && to > from) {
+    const table = `\n${machine}\n\n${summaryTable(summaries)}\n\n${targetTable(targetList)}\n`
+    writeFileSync(readmeUrl, readme.slice(0, from + start.length) + table + readme.slice(to))
+  }
+  log('wrote bench/RESULTS.md and the README summary')
 }
-console.log('\n"vs bare" is the throughput ratio (left) and the inverse ratio of server CPU per request (right): 1.00 costs nothing.')
+if (process.env.BENCH_STRICT === '1' && targetList.some(target => !target.met)) process.exitCode = 1

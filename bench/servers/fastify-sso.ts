@@ -1,0 +1,69 @@
+/**
+ * fastify-sso on an OpenID Connect provider that is never contacted (only requests of an
+ * already signed-in user are measured): `/public` never reads the user, `/protected` is behind
+ * `requireUser()`.
+ *
+ *   --store=redis      the revocation check on, fed from Redis (REDIS_URL), 1,000 users revoked
+ *   --sessions=N       N distinct signed-in sessions, written to a file for the runner to rotate
+ *                      through (more than the decoded-cookie cache holds: a decrypt per request)
+ *   --issuer=URL --client-id=ID --client-secret=SECRET
+ *                      a real OpenID Provider to log in through (the login benchmark)
+ */
+import Fastify from 'fastify'
+import { Redis } from 'ioredis'
+import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import ssoPlugin, { oidcProvider, redisStore, requireUser } from '../../src/index.ts'
+import { signIn } from '../../src/testing/index.ts'
+import { announce } from './ready.ts'
+import { answer, benchUser } from '../profile.ts'
+
+const flags = new Map(process.argv.slice(2).map(arg => arg.replace(/^--/, '').split('=') as [string, string]))
+const useRedis = flags.get('store') === 'redis'
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const sessions = Number(flags.get('sessions') ?? 0)
+
+const redisPrefix = `fastify-sso-bench:${process.pid}:`
+const app = Fastify({ logger: false })
+await app.register(ssoPlugin, {
+  baseUrl: 'http://localhost:3000',
+  provider: oidcProvider({ issuer: flags.get('issuer') ?? 'http://127.0.0.1:9', clientId: flags.get('client-id') ?? 'bench', clientSecret: flags.get('client-secret') ?? 'bench' }),
+  session: { secret: 'a benchmark secret of at least thirty-two characters' },
+  ...(useRedis ? { store: redisStore({ url: redisUrl, prefix: redisPrefix }) } : {})
+})
+app.get('/public', async () => answer(benchUser.email))
+app.get('/protected', { preHandler: requireUser() }, async (request) => answer(request.user!.email))
+await app.listen({ port: 0, host: '127.0.0.1' })
+
+const cookie = await signIn(app, benchUser)
+if (useRedis) {
+  // Other users' revocations in the feed: the check has something to look through.
+  for (let i = 0; i < 1000; i++) await app.sso.revoke({ email: `former-${i}@acme-corp.example` })
+}
+let file: string | undefined
+if (sessions > 0) {
+  const cookies: string[] = []
+  for (let i = 0; i < sessions; i++) cookies.push(await signIn(app, { ...benchUser, id: `${benchUser.id}-${i}`, email: `user-${i}@acme-corp.example` }))
+  file = join(tmpdir(), `fastify-sso-bench-sessions-${process.pid}.json`)
+  writeFileSync(file, JSON.stringify(cookies))
+}
+await announce(app.server, async () => {
+  await app.close()
+  if (useRedis) await deleteKeys(redisUrl, redisPrefix)
+}, { cookie, file })
+
+/** Leaves the shared Redis as it was found. */
+async function deleteKeys (url: string, prefix: string): Promise<void> {
+  const client = new Redis(url)
+  try {
+    let cursor = '0'
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      if (keys.length > 0) await client.del(...keys)
+      cursor = next
+    } while (cursor !== '0')
+  } finally {
+    client.disconnect()
+  }
+}
