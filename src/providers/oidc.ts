@@ -208,7 +208,7 @@ class OidcProvider implements ProviderInstance {
    * (`#exchange`), so the IdP's keys are imported once, not at every login.
    *
    * Key rotation: openid-client refuses a token whose `kid` its cached JWKS lacks until the cache
-   * is a minute old. So the shared configuration keeps each token response (by authorization code)
+   * is a minute old. So the shared configuration keeps each token response (by PKCE verifier)
    * until its exchange ends; when one fails to select a key, `callback` gives the same response to
    * a fresh configuration (`replay`), which fetches the JWKS again and validates everything anew.
    * The code is never sent twice: the IdP's answer is what is replayed.
@@ -226,13 +226,14 @@ class OidcProvider implements ProviderInstance {
       const toTokenEndpoint = tokenEndpoint !== undefined && URL.parse(String(url))?.href === tokenEndpoint
       if (replay && toTokenEndpoint) return new Response(replay.body, { status: replay.status, headers: { 'content-type': replay.contentType } })
       const response = await fetch(url, init as RequestInit)
-      const code = init.body instanceof URLSearchParams ? init.body.get('code') : null
-      if (replay || !toTokenEndpoint || !response.ok || code === null) return response
+      // Keyed by the PKCE verifier: unique to one login transaction and secret, unlike the code.
+      const verifier = init.body instanceof URLSearchParams ? init.body.get('code_verifier') : null
+      if (replay || !toTokenEndpoint || !response.ok || verifier === null) return response
       // Kept until the exchange ends, in case its ID token names a key we have not seen. Read
       // once and handed on as a new Response: cheaper than clone(), which tees the stream.
       const body = await response.text()
       const contentType = response.headers.get('content-type') ?? ''
-      this.#tokenResponses.set(code, { status: response.status, contentType, body })
+      this.#tokenResponses.set(verifier, { status: response.status, contentType, body })
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
     }
     return config
@@ -265,9 +266,9 @@ class OidcProvider implements ProviderInstance {
     if (!transaction) throw TransactionMissingError()
     if (!request.params.code) throw InvalidCallbackError('The identity provider\'s answer has no authorization code.')
     const discovered = await this.#discover()
-    const code = request.params.code
+    const verifier = transaction.codeVerifier
     const grant = (config: client.Configuration) => client.authorizationCodeGrant(config, request.url, {
-      pkceCodeVerifier: transaction.codeVerifier,
+      pkceCodeVerifier: verifier,
       expectedState: transaction.state,
       expectedNonce: transaction.nonce,
       idTokenExpected: true
@@ -278,7 +279,7 @@ class OidcProvider implements ProviderInstance {
       try {
         tokens = await grant(config)
       } catch (err) {
-        const answered = this.#tokenResponses.get(code)
+        const answered = this.#tokenResponses.get(verifier)
         if (!answered || (err as { code?: unknown }).code !== 'OAUTH_KEY_SELECTION_FAILED') throw err
         // A key the cached JWKS lacks (the IdP rotated its keys): the same answer, validated by a
         // configuration that fetches the JWKS again. Later exchanges start from those keys.
@@ -293,7 +294,7 @@ class OidcProvider implements ProviderInstance {
     } catch (err) {
       throw mapOidcError(err, 'code exchange')
     } finally {
-      this.#tokenResponses.delete(code)
+      this.#tokenResponses.delete(verifier)
       if (this.#exchange?.config === config) this.#jwksCache = client.getJwksCache(config) ?? this.#jwksCache
     }
     const claims = tokens.claims()
