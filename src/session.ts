@@ -89,8 +89,8 @@ export class SessionManager {
   /**
    * Cookie ending (see cacheKeyLength) → the cookie value as sent and its decrypted, deeply frozen
    * content. A returning browser sends the same cookie until it is re-issued, so most requests
-   * skip the decryption; the checks that depend on time and revocation still run on every request. Only valid cookies are cached, so
-   * garbage cannot evict real sessions.
+   * skip the decryption; the checks that depend on time and revocation still run on every
+   * request. Only valid cookies are cached, so garbage cannot evict real sessions.
    */
   readonly #decoded = new Map<string, { raw: string, decoded: Decoded<SessionRecord> }>()
   #misses = 0
@@ -124,8 +124,9 @@ export class SessionManager {
     if (this.#store) return none
     const raw = rawCookieValue(request, this.#options.cookieName)
     if (raw === undefined) return none
-    const cached = this.#decoded.get(raw.slice(-cacheKeyLength))
-    const decoded = cached !== undefined && cached.raw === raw ? cached.decoded : this.#open(raw, request)
+    const key = raw.slice(-cacheKeyLength)
+    const cached = this.#decoded.get(key)
+    const decoded = cached !== undefined && cached.raw === raw ? cached.decoded : this.#open(raw, key, request)
     return decoded ? this.#evaluate(decoded.data, decoded.rotated, request) : stale
   }
 
@@ -171,13 +172,13 @@ export class SessionManager {
   }
 
   /** Decrypts and checks the shape of a cookie; remembers a valid one. */
-  #open (raw: string, request: FastifyRequest): Decoded<SessionRecord> | null {
+  #open (raw: string, key: string, request: FastifyRequest): Decoded<SessionRecord> | null {
     const value = decodeCookieValue(raw)
     const decoded = value === undefined ? null : this.codec.decode<SessionRecord>(value, request.log)
     if (!decoded || !isRecord(decoded.data)) return null
     // Possibly shared by every request that sends this cookie: nobody may change it.
     deepFreeze(decoded.data)
-    this.#remember(raw, decoded)
+    this.#remember(key, raw, decoded)
     return decoded
   }
 
@@ -186,12 +187,12 @@ export class SessionManager {
    * the oldest entry: with more active sessions than entries, replacing on every miss would churn
    * the cache (and the garbage collector) for no hits at all.
    */
-  #remember (raw: string, decoded: Decoded<SessionRecord>): void {
+  #remember (key: string, raw: string, decoded: Decoded<SessionRecord>): void {
     if (this.#decoded.size >= decodedCacheSize) {
       if (++this.#misses % admitOneIn !== 0) return
       this.#decoded.delete(this.#decoded.keys().next().value!)
     }
-    this.#decoded.set(raw.slice(-cacheKeyLength), { raw, decoded })
+    this.#decoded.set(key, { raw, decoded })
   }
 
   /** A brand-new session (fresh id: a session is never reused across logins). */

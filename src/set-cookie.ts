@@ -25,10 +25,6 @@ function replaceSetCookie (reply: FastifyReply, name: string, line: string): voi
   const current = reply.getHeader('set-cookie')
   const lines = current === undefined ? [] : Array.isArray(current) ? current.map(String) : [String(current)]
   const others = lines.filter(existing => !existing.startsWith(`${name}=`))
-  if (others.length === lines.length && lines.length > 0) {
-    reply.header('set-cookie', line) // appended by Fastify
-    return
-  }
   reply.removeHeader('set-cookie')
   reply.header('set-cookie', [...others, line])
 }
