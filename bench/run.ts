@@ -19,6 +19,7 @@ import { measure, type Sample } from './load.ts'
 import { measureLogins } from './login.ts'
 import { cookieSizes } from './cookie-sizes.ts'
 import { startServer } from './processes.ts'
+import { benchRedisUrl } from './servers/config.ts'
 import { seededRandom, shuffle } from './stats.ts'
 import { variants, type Variant } from './variants.ts'
 import { cookieTable, loginLine, machineLine, summarise, summaryTable, targets, targetTable, variantTable, type RunSettings, type VariantResult } from './report.ts'
@@ -38,7 +39,7 @@ const write = process.env.BENCH_WRITE ? process.env.BENCH_WRITE === '1' : !quick
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
 async function redisAvailable (): Promise<boolean> {
-  const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  const client = new Redis(benchRedisUrl, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null })
   client.on('error', () => {})
   try {
     await client.connect()
@@ -57,7 +58,7 @@ const hasRedis = await redisAvailable()
 for (const variant of variants) {
   if (only && variant.id !== 'bare' && !only.includes(variant.id)) continue
   if (variant.needs === 'redis' && !hasRedis) {
-    notes.push(`${variant.label}: left out, no Redis at ${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'} (set REDIS_URL).`)
+    notes.push(`${variant.label}: left out, no Redis at ${benchRedisUrl} (set REDIS_URL).`)
     continue
   }
   selected.push(variant)

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import type { Request } from 'autocannon'
 import { signWebhook } from '../src/index.ts'
-import { benchWebhookSecret } from './servers/webhook-secret.ts'
+import { benchWebhookSecret } from './servers/config.ts'
 
 export interface Variant {
   id: string

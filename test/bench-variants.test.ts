@@ -9,7 +9,7 @@ import { measure } from '../bench/load.ts'
 import { variants, requestFor, webhookEvent, type Variant } from '../bench/variants.ts'
 import { benchUser } from '../bench/profile.ts'
 import { signWebhook } from '../src/index.ts'
-import { benchWebhookSecret } from '../bench/servers/webhook-secret.ts'
+import { benchWebhookSecret } from '../bench/servers/config.ts'
 import { redisUrl } from './fixtures/redis.ts'
 
 /** A variant's server, smaller where its size is only about load (3 sessions, not 50,000). */

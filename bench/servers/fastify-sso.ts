@@ -14,23 +14,22 @@ import { Redis } from 'ioredis'
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import ssoPlugin, { oidcProvider, redisStore, requireUser } from '../../src/index.ts'
+import ssoPlugin, { redisStore, requireUser } from '../../src/index.ts'
 import { signIn } from '../../src/testing/index.ts'
 import { announce } from './ready.ts'
+import { benchRedisUrl, benchSsoOptions } from './config.ts'
 import { answer, benchUser } from '../profile.ts'
 
 const flags = new Map(process.argv.slice(2).map(arg => arg.replace(/^--/, '').split('=') as [string, string]))
 const useRedis = flags.get('store') === 'redis'
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const sessions = Number(flags.get('sessions') ?? 0)
 
 const redisPrefix = `fastify-sso-bench:${process.pid}:`
 const app = Fastify({ logger: false })
+const issuer = flags.get('issuer')
 await app.register(ssoPlugin, {
-  baseUrl: 'http://localhost:3000',
-  provider: oidcProvider({ issuer: flags.get('issuer') ?? 'http://127.0.0.1:9', clientId: flags.get('client-id') ?? 'bench', clientSecret: flags.get('client-secret') ?? 'bench' }),
-  session: { secret: 'a benchmark secret of at least thirty-two characters' },
-  ...(useRedis ? { store: redisStore({ url: redisUrl, prefix: redisPrefix }) } : {})
+  ...benchSsoOptions(issuer ? { issuer, clientId: flags.get('client-id')!, clientSecret: flags.get('client-secret')! } : undefined),
+  ...(useRedis ? { store: redisStore({ url: benchRedisUrl, prefix: redisPrefix }) } : {})
 })
 app.get('/public', async () => answer(benchUser.email))
 app.get('/protected', { preHandler: requireUser() }, async (request) => answer(request.user!.email))
@@ -50,7 +49,7 @@ if (sessions > 0) {
 }
 await announce(app.server, async () => {
   await app.close()
-  if (useRedis) await deleteKeys(redisUrl, redisPrefix)
+  if (useRedis) await deleteKeys(benchRedisUrl, redisPrefix)
 }, { cookie, file })
 
 /** Leaves the shared Redis as it was found. */
