@@ -7,7 +7,7 @@ import { ForbiddenError, InvalidOptionError, StoreUnavailableError, Unauthorized
 import { sendError } from './error-reply.ts'
 import { isBrowserNavigation } from './request-kind.ts'
 import { safeReturnTo } from './return-to.ts'
-import { rejectUnknownKeys, optionError } from './options.ts'
+import { functionOption, optionError, optionsObject } from './option-checks.ts'
 import type { SsoUser } from './user.ts'
 
 /** Options of {@link requireUser}. Every check given must pass; a failure is a 403. */
@@ -132,8 +132,7 @@ function loginRedirect (request: FastifyRequest, core: SsoCore): string {
 }
 
 function validate (options: RequireUserOptions): void {
-  if (typeof options !== 'object' || options === null) throw optionError('requireUser(options)', 'must be an object.')
-  rejectUnknownKeys(options, ['organizationId', 'roles', 'check'], 'requireUser')
+  optionsObject('requireUser', options, ['organizationId', 'roles', 'check'], '{ organizationId?, roles?, check? }')
   const org = options.organizationId
   if (org !== undefined && typeof org !== 'string' && !(Array.isArray(org) && org.every(id => typeof id === 'string'))) {
     throw optionError('requireUser.organizationId', 'must be an organization id or an array of them.')
@@ -141,7 +140,5 @@ function validate (options: RequireUserOptions): void {
   if (options.roles !== undefined && !(Array.isArray(options.roles) && options.roles.every(role => typeof role === 'string'))) {
     throw optionError('requireUser.roles', 'must be an array of role names.')
   }
-  if (options.check !== undefined && typeof options.check !== 'function') {
-    throw optionError('requireUser.check', 'must be a function (user, request) => boolean.')
-  }
+  functionOption('requireUser.check', options.check, '(user, request) => boolean')
 }

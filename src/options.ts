@@ -3,11 +3,12 @@
  * `ready()` with `FST_SSO_INVALID_OPTION` and a message that names the option and the fix.
  */
 import type { FastifyRequest } from 'fastify'
-import { InvalidOptionError } from './errors.ts'
+import { functionOption, oneOf, optionError, parseHttpUrl, positiveInteger, rejectUnknownKeys, routePath } from './option-checks.ts'
 import { safeReturnTo } from './return-to.ts'
 import { deriveKey } from './crypto.ts'
+import { defaultCookieName, sessionCookie, type CookieSpec } from './cookies.ts'
 import type { SsoProvider } from './providers/provider.ts'
-import type { SsoStore } from './store/store.ts'
+import { validateStore, type SsoStore } from './store/store.ts'
 import type { SsoUser } from './user.ts'
 
 /** Session cookie options (`session` in {@link SsoPluginOptions}). */
@@ -70,7 +71,8 @@ export interface ResolvedOptions {
   provider: SsoProvider
   keys: Buffer[]
   cookieName: string
-  txCookieName: string
+  /** The session cookie's name and attributes. */
+  sessionCookie: CookieSpec
   idleTimeoutMs: number
   absoluteTimeoutMs: number
   sameSite: 'lax' | 'strict' | 'none'
@@ -90,47 +92,6 @@ const pluginKeys = [
   'logoutRedirect', 'errorRedirect', 'decorator', 'storeFailure', 'now'
 ]
 const sessionKeys = ['secret', 'key', 'keys', 'cookieName', 'idleTimeout', 'absoluteTimeout', 'sameSite', 'store']
-const storeMethods = ['get', 'set', 'add', 'delete', 'publish', 'readFeed'] as const
-
-/** A problem with an option: names it and says how to fix it. */
-export function optionError (option: string, problem: string): Error {
-  return InvalidOptionError(`fastify-sso: option \`${option}\` ${problem}`)
-}
-
-/** Rejects keys the plugin does not know (a typo must not silently disable a setting). */
-export function rejectUnknownKeys (value: object, known: readonly string[], path: string): void {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) {
-      throw optionError(path ? `${path}.${key}` : key, `is not a known option. Known options: ${known.join(', ')}.`)
-    }
-  }
-}
-
-/** Is this hostname the machine itself? (`http:` is allowed only there.) */
-export function isLoopbackHost (hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '')
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host)
-}
-
-/**
- * Parses an absolute http(s) URL option; `http:` only on loopback hosts.
- * Shared by `baseUrl` and the providers' IdP URLs.
- */
-export function parseHttpUrl (option: string, value: unknown): URL {
-  if (typeof value !== 'string' || value.length === 0) throw optionError(option, 'is required: an absolute https:// URL.')
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    throw optionError(option, `must be an absolute URL such as https://app.example.com (got ${JSON.stringify(value)}).`)
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw optionError(option, `must use https:// (got ${url.protocol}).`)
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw optionError(option, `must use https:// outside localhost (got ${url.origin}): cookies and tokens would travel in clear text.`)
-  }
-  if (url.username || url.password) throw optionError(option, 'must not contain credentials.')
-  return url
-}
 
 function validateBaseUrl (value: unknown): URL {
   const url = parseHttpUrl('baseUrl', value)
@@ -138,14 +99,6 @@ function validateBaseUrl (value: unknown): URL {
     throw optionError('baseUrl', `must be an origin without a path, query or fragment, such as ${url.origin} (got ${JSON.stringify(value)}). Use \`prefix\` to move the auth routes.`)
   }
   return new URL(url.origin)
-}
-
-function validatePrefix (value: unknown): string {
-  if (value === undefined) return '/auth'
-  if (typeof value !== 'string' || !/^(?:\/[A-Za-z0-9._~-]+)+$/.test(value) || value.split('/').some(part => part === '.' || part === '..')) {
-    throw optionError('prefix', `must be a path such as /auth: starts with /, no trailing slash, letters, digits, . _ ~ - only (got ${JSON.stringify(value)}).`)
-  }
-  return value
 }
 
 function validateSameOriginPath (option: string, value: unknown, fallback: string, baseUrl: URL): string {
@@ -189,16 +142,8 @@ function validateKeys (session: SessionOptions): Buffer[] {
   return session.keys.map((key, index) => toKey(`session.keys[${index}]`, key))
 }
 
-function validateSeconds (option: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw optionError(option, `must be a positive whole number of seconds (got ${JSON.stringify(value)}).`)
-  }
-  return value
-}
-
 function validateCookieName (value: unknown, https: boolean): string {
-  if (value === undefined) return https ? '__Host-sso' : 'sso'
+  if (value === undefined) return defaultCookieName(https)
   if (typeof value !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/.test(value)) {
     throw optionError('session.cookieName', `must be a cookie name of letters, digits and !#$%&'*+.^_\`|~- (got ${JSON.stringify(value)}).`)
   }
@@ -211,21 +156,6 @@ function validateCookieName (value: unknown, https: boolean): string {
   return value
 }
 
-/** The transaction cookie's name: `<cookieName>-tx`, `__Host-` prefixed on https. */
-function transactionCookieName (cookieName: string, https: boolean): string {
-  if (!https || cookieName.startsWith('__Host-')) return `${cookieName}-tx`
-  return `__Host-${cookieName.replace(/^__Secure-/, '')}-tx`
-}
-
-/** Checks that a value implements every `SsoStore` method. */
-export function validateStore (option: string, value: unknown): SsoStore | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'object' || value === null || storeMethods.some(method => typeof (value as Record<string, unknown>)[method] !== 'function')) {
-    throw optionError(option, `must be an SsoStore (memoryStore(), redisStore() or an object with ${storeMethods.join(', ')}).`)
-  }
-  return value as SsoStore
-}
-
 /**
  * Validates the plugin options.
  * @throws FST_SSO_INVALID_OPTION
@@ -235,7 +165,7 @@ export function resolveOptions (options: SsoPluginOptions): ResolvedOptions {
   rejectUnknownKeys(options, pluginKeys, '')
   const baseUrl = validateBaseUrl(options.baseUrl)
   const https = baseUrl.protocol === 'https:'
-  const prefix = validatePrefix(options.prefix)
+  const prefix = routePath('prefix', options.prefix, '/auth')
 
   const provider = options.provider
   if (typeof provider !== 'object' || provider === null || typeof provider.setup !== 'function') {
@@ -249,27 +179,23 @@ export function resolveOptions (options: SsoPluginOptions): ResolvedOptions {
   rejectUnknownKeys(session, sessionKeys, 'session')
   const keys = validateKeys(session)
   const cookieName = validateCookieName(session.cookieName, https)
-  const idleTimeout = validateSeconds('session.idleTimeout', session.idleTimeout, 8 * 3600)
-  const absoluteTimeout = validateSeconds('session.absoluteTimeout', session.absoluteTimeout, 7 * 24 * 3600)
+  const idleTimeout = positiveInteger('session.idleTimeout', session.idleTimeout, 8 * 3600, 'seconds')
+  const absoluteTimeout = positiveInteger('session.absoluteTimeout', session.absoluteTimeout, 7 * 24 * 3600, 'seconds')
   if (idleTimeout > absoluteTimeout) {
     throw optionError('session.idleTimeout', `(${idleTimeout} s) must not exceed session.absoluteTimeout (${absoluteTimeout} s).`)
   }
-  const sameSite = session.sameSite ?? 'lax'
-  if (sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') {
-    throw optionError('session.sameSite', `must be 'lax', 'strict' or 'none' (got ${JSON.stringify(sameSite)}).`)
-  }
+  const sameSite = oneOf('session.sameSite', session.sameSite, ['lax', 'strict', 'none'], 'lax')
   if (sameSite === 'none' && !https) {
     throw optionError('session.sameSite', "'none' requires an https baseUrl: browsers reject SameSite=None cookies without Secure.")
   }
 
-  if (options.onLogin !== undefined && typeof options.onLogin !== 'function') throw optionError('onLogin', 'must be a function (user, request) => user | false.')
-  if (options.now !== undefined && typeof options.now !== 'function') throw optionError('now', 'must be a function returning epoch milliseconds.')
+  const onLogin = functionOption<NonNullable<SsoPluginOptions['onLogin']>>('onLogin', options.onLogin, '(user, request) => user | false')
+  const now = functionOption<() => number>('now', options.now, 'returning epoch milliseconds') ?? Date.now
   const decorator = options.decorator ?? 'user'
   if (typeof decorator !== 'string' || !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(decorator)) {
     throw optionError('decorator', `must be a JavaScript identifier such as user or ssoUser (got ${JSON.stringify(decorator)}).`)
   }
-  const storeFailure = options.storeFailure ?? 'closed'
-  if (storeFailure !== 'closed' && storeFailure !== 'open') throw optionError('storeFailure', "must be 'closed' or 'open'.")
+  const storeFailure = oneOf('storeFailure', options.storeFailure, ['closed', 'open'], 'closed')
 
   return {
     baseUrl,
@@ -279,18 +205,18 @@ export function resolveOptions (options: SsoPluginOptions): ResolvedOptions {
     provider,
     keys,
     cookieName,
-    txCookieName: transactionCookieName(cookieName, https),
+    sessionCookie: sessionCookie(cookieName, https, sameSite),
     idleTimeoutMs: idleTimeout * 1000,
     absoluteTimeoutMs: absoluteTimeout * 1000,
     sameSite,
     sessionStore: validateStore('session.store', session.store),
     store: validateStore('store', options.store),
-    onLogin: options.onLogin,
+    onLogin,
     defaultReturnTo: validateSameOriginPath('defaultReturnTo', options.defaultReturnTo, '/', baseUrl),
     logoutRedirect: validateSameOriginPath('logoutRedirect', options.logoutRedirect, '/', baseUrl),
     errorRedirect: options.errorRedirect === undefined ? undefined : validateSameOriginPath('errorRedirect', options.errorRedirect, '/', baseUrl),
     decorator,
     storeFailure,
-    now: options.now ?? Date.now
+    now
   }
 }

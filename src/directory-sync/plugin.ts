@@ -14,9 +14,9 @@ import {
 } from '../errors.ts'
 import { sendJsonError } from '../error-reply.ts'
 import { sha256 } from '../crypto.ts'
-import { optionError, rejectUnknownKeys, validateStore } from '../options.ts'
+import { functionOption, optionError, optionsObject, positiveInteger, routePath } from '../option-checks.ts'
+import { validateStore, type SsoStore } from '../store/store.ts'
 import { memoryStore } from '../store/memory.ts'
-import type { SsoStore } from '../store/store.ts'
 import { deprovisionedUser, parseEvent, type DirectorySyncEvent } from './events.ts'
 import { verifySignature } from './signature.ts'
 
@@ -57,31 +57,26 @@ interface Settings {
 }
 
 function validate (options: DirectorySyncOptions): Settings {
-  if (typeof options !== 'object' || options === null) throw optionError('directorySync', 'needs { secret, onEvent }.')
-  rejectUnknownKeys(options, knownOptions, 'directorySync')
-  const path = options.path ?? '/webhooks/workos-directory-sync'
-  if (typeof path !== 'string' || !/^(?:\/[A-Za-z0-9._~-]+)+$/.test(path)) {
-    throw optionError('directorySync.path', `must be a path such as /webhooks/workos-directory-sync (got ${JSON.stringify(path)}).`)
-  }
+  optionsObject('directorySync', options, knownOptions, '{ secret, onEvent }')
+  const path = routePath('directorySync.path', options.path, '/webhooks/workos-directory-sync')
   if (options.secret !== undefined && options.secrets !== undefined) throw optionError('directorySync.secrets', 'cannot be combined with secret: give one or the other.')
   const secrets = options.secrets ?? (options.secret === undefined ? [] : [options.secret])
   if (!Array.isArray(secrets) || secrets.length === 0 || secrets.some(secret => typeof secret !== 'string' || secret.length === 0)) {
     throw optionError('directorySync.secret', 'is required: the webhook secret from the WorkOS dashboard (or secrets: [new, old] during a rotation).')
   }
-  const tolerance = options.tolerance ?? 180
-  if (typeof tolerance !== 'number' || !Number.isInteger(tolerance) || tolerance <= 0) throw optionError('directorySync.tolerance', 'must be a positive whole number of seconds.')
-  if (typeof options.onEvent !== 'function') throw optionError('directorySync.onEvent', 'is required: async (event, request) => { … }.')
-  const bodyLimit = options.bodyLimit ?? 1024 * 1024
-  if (typeof bodyLimit !== 'number' || !Number.isInteger(bodyLimit) || bodyLimit <= 0) throw optionError('directorySync.bodyLimit', 'must be a positive number of bytes.')
-  if (options.now !== undefined && typeof options.now !== 'function') throw optionError('directorySync.now', 'must be a function returning epoch milliseconds.')
+  const tolerance = positiveInteger('directorySync.tolerance', options.tolerance, 180, 'seconds')
+  const onEvent = functionOption<DirectorySyncOptions['onEvent']>('directorySync.onEvent', options.onEvent, 'async (event, request) => { … }')
+  if (!onEvent) throw optionError('directorySync.onEvent', 'is required: async (event, request) => { … }.')
+  const bodyLimit = positiveInteger('directorySync.bodyLimit', options.bodyLimit, 1024 * 1024, 'bytes')
+  const now = functionOption<() => number>('directorySync.now', options.now, 'returning epoch milliseconds') ?? Date.now
   return {
     path,
     secrets,
     toleranceMs: tolerance * 1000,
-    onEvent: options.onEvent,
+    onEvent,
     store: validateStore('directorySync.store', options.store),
     bodyLimit,
-    now: options.now ?? Date.now
+    now
   }
 }
 

@@ -14,7 +14,7 @@
  */
 import type { Redis, RedisOptions } from 'ioredis'
 import { InvalidOptionError } from '../errors.ts'
-import { optionError, rejectUnknownKeys } from '../options.ts'
+import { optionError, optionsObject, positiveInteger } from '../option-checks.ts'
 import type { SsoStore } from './store.ts'
 
 /** Options of {@link redisStore}. */
@@ -48,8 +48,7 @@ const feedBatch = 1000
  * ```
  */
 export function redisStore (options: RedisStoreOptions): SsoStore {
-  if (typeof options !== 'object' || options === null) throw optionError('redisStore', 'needs { url } or { client }.')
-  rejectUnknownKeys(options, ['client', 'url', 'prefix', 'commandTimeout'], 'redisStore')
+  optionsObject('redisStore', options, ['client', 'url', 'prefix', 'commandTimeout'], '{ url } or { client }')
   if ((options.client === undefined) === (options.url === undefined)) {
     throw optionError('redisStore', 'needs exactly one of url (redis://…) or client (an ioredis instance).')
   }
@@ -61,10 +60,7 @@ export function redisStore (options: RedisStoreOptions): SsoStore {
   }
   const prefix = options.prefix ?? 'fastify-sso:'
   if (typeof prefix !== 'string' || prefix.length > 128) throw optionError('redisStore.prefix', 'must be a short string such as myapp:sso:.')
-  const commandTimeout = options.commandTimeout ?? 1000
-  if (typeof commandTimeout !== 'number' || !Number.isInteger(commandTimeout) || commandTimeout <= 0) {
-    throw optionError('redisStore.commandTimeout', 'must be a positive number of milliseconds.')
-  }
+  const commandTimeout = positiveInteger('redisStore.commandTimeout', options.commandTimeout, 1000, 'milliseconds')
 
   const ownClient = options.client === undefined
   let client: Promise<Redis> | undefined = options.client ? Promise.resolve(options.client) : undefined

@@ -9,6 +9,8 @@
  * Keys are plain strings chosen by the plugin (it adds its own prefixes); values are strings.
  * Every method may reject (the store is down): callers decide whether to fail closed or open.
  */
+import { optionError } from '../option-checks.ts'
+
 export interface SsoStore {
   /** The value, or `null` when absent or expired. */
   get(key: string): Promise<string | null>
@@ -33,4 +35,22 @@ export interface SsoStore {
   readFeed(feed: string, cursor: string | null): Promise<{ entries: string[], cursor: string | null }>
   /** Releases connections; called when the app closes, only for stores the plugin created. */
   close?(): Promise<void>
+}
+
+const storeMethods = ['get', 'set', 'add', 'delete', 'publish', 'readFeed'] as const
+
+/**
+ * Checks that an option holds an `SsoStore` (every method present); `undefined` stays undefined.
+ *
+ * @example
+ * ```ts
+ * const store = validateStore('directorySync.store', options.store) ?? memoryStore()
+ * ```
+ */
+export function validateStore (option: string, value: unknown): SsoStore | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || storeMethods.some(method => typeof (value as Record<string, unknown>)[method] !== 'function')) {
+    throw optionError(option, `must be an SsoStore (memoryStore(), redisStore() or an object with ${storeMethods.join(', ')}).`)
+  }
+  return value as SsoStore
 }
