@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CookieCodec, maxCookieBytes, type Decoded } from './cookie-codec.ts'
 import { SessionTooLargeError } from './errors.ts'
 import { randomId } from './crypto.ts'
-import { expireCookie, writeCookie } from './set-cookie.ts'
+import { decodeCookieValue, expireCookie, rawRequestCookie, writeCookie } from './cookies.ts'
 import type { ResolvedOptions } from './options.ts'
 import type { ProviderSession } from './providers/provider.ts'
 import type { RevocationList } from './revocation.ts'
@@ -42,6 +42,9 @@ export interface SessionState {
   unavailable?: boolean
 }
 
+/** A re-issued session and its cookie value (being sealed or saved). */
+interface Renewal { record: SessionRecord, value: Promise<string> }
+
 /** What the cookie holds when sessions are kept server-side (`session.store`): a pointer. */
 interface SessionPointer { v: 1, sid: string }
 
@@ -67,14 +70,6 @@ export const kSessionState = Symbol('fastify-sso.session')
 
 type RequestWithState = FastifyRequest & { [kSessionState]: SessionState | null }
 
-/** Cookie attributes shared by the session and transaction cookies. */
-export interface CookieAttributes {
-  path: '/'
-  httpOnly: true
-  secure: boolean
-  sameSite: 'lax' | 'strict' | 'none'
-}
-
 /**
  * Reads, validates and writes sessions for one plugin registration. By default the whole
  * session travels in the encrypted cookie; with `session.store` the record is kept in the store
@@ -85,7 +80,6 @@ export class SessionManager {
   readonly #options: ResolvedOptions
   readonly #store: SsoStore | undefined
   readonly #revocations: RevocationList
-  readonly #attributes: CookieAttributes
   /**
    * Cookie ending (see cacheKeyLength) → the cookie value as sent and its decrypted, deeply frozen
    * content. A returning browser sends the same cookie until it is re-issued, so most requests
@@ -94,13 +88,14 @@ export class SessionManager {
    */
   readonly #decoded = new Map<string, { raw: string, decoded: Decoded<SessionRecord> }>()
   #misses = 0
+  /** Old cookie value (as sent) → its renewal; see {@link SessionManager.#renewal}. */
+  readonly #renewals = new Map<string, Renewal>()
 
   constructor (options: ResolvedOptions, codec: CookieCodec, revocations: RevocationList) {
     this.#options = options
     this.codec = codec
     this.#revocations = revocations
     this.#store = options.sessionStore
-    this.#attributes = { path: '/', httpOnly: true, secure: options.https, sameSite: options.sameSite }
   }
 
   /** Whether records live in the store (the cookie holds a pointer). */
@@ -122,7 +117,7 @@ export class SessionManager {
   #decode (request: FastifyRequest): SessionState {
     // Server-side records are fetched by load() (an onRequest hook): nothing to decode here.
     if (this.#store) return none
-    const raw = rawCookieValue(request, this.#options.cookieName)
+    const raw = rawRequestCookie(request, this.#options.cookieName)
     if (raw === undefined) return none
     const key = raw.slice(-cacheKeyLength)
     const cached = this.#decoded.get(key)
@@ -151,7 +146,7 @@ export class SessionManager {
    */
   async load (request: FastifyRequest): Promise<void> {
     const holder = request as RequestWithState
-    const raw = rawCookieValue(request, this.#options.cookieName)
+    const raw = rawRequestCookie(request, this.#options.cookieName)
     if (raw === undefined || !this.#store) return
     const value = decodeCookieValue(raw)
     const pointer = value === undefined ? null : this.codec.decode<SessionPointer>(value, request.log)
@@ -233,7 +228,7 @@ export class SessionManager {
   /** Sets the session cookie on the reply and makes the record the request's session. */
   setCookie (request: FastifyRequest, reply: FastifyReply, record: SessionRecord, value: string): void {
     const remaining = Math.min(this.#options.idleTimeoutMs, record.c + this.#options.absoluteTimeoutMs - this.#options.now())
-    writeCookie(reply, this.#options.cookieName, value, this.#attributes, Math.max(0, Math.floor(remaining / 1000)))
+    writeCookie(reply, this.#options.sessionCookie, value, Math.max(0, Math.floor(remaining / 1000)))
     ;(request as RequestWithState)[kSessionState] = { record, stale: false, reissue: false }
   }
 
@@ -245,7 +240,7 @@ export class SessionManager {
   /** Removes the session (its server-side record too) and its cookie. */
   async clear (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const record = this.read(request).record
-    expireCookie(reply, this.#options.cookieName, this.#attributes)
+    expireCookie(reply, this.#options.sessionCookie)
     ;(request as RequestWithState)[kSessionState] = none
     if (this.#store && record) {
       await this.#store.delete(sessionKey(record.id)).catch((err: unknown) => {
@@ -273,13 +268,34 @@ export class SessionManager {
       await this.clear(request, reply)
     } else if (state.record && state.reissue) {
       try {
-        await this.write(request, reply, { ...state.record, s: this.#options.now() })
+        const renewal = this.#renewal(rawRequestCookie(request, this.#options.cookieName), state.record)
+        this.setCookie(request, reply, renewal.record, await renewal.value)
       } catch (err) {
         // The session stays valid with its old cookie (a store hiccup, or, impossibly, a record
         // that no longer fits): the next request tries again.
         request.log.error({ err }, 'fastify-sso: could not re-issue the session')
       }
     }
+  }
+
+  /**
+   * The renewed session for a cookie due for re-issue: made once per old cookie and reused for
+   * the rest of the touch interval, so a burst of parallel requests (or a client that keeps
+   * sending the old cookie) costs one encryption and store write, not one per response.
+   */
+  #renewal (raw: string | undefined, record: SessionRecord): Renewal {
+    const now = this.#options.now()
+    const known = raw === undefined ? undefined : this.#renewals.get(raw)
+    if (known && now - known.record.s < touchIntervalMs) return known
+    const renewed = { ...record, s: now }
+    const renewal: Renewal = { record: renewed, value: this.save(renewed) }
+    if (raw !== undefined) {
+      if (this.#renewals.size >= decodedCacheSize) this.#renewals.delete(this.#renewals.keys().next().value!)
+      this.#renewals.set(raw, renewal)
+      // A failed renewal is not reused: the next request tries again.
+      renewal.value.catch(() => { if (this.#renewals.get(raw) === renewal) this.#renewals.delete(raw) })
+    }
+    return renewal
   }
 
   /** Replaces the session's provider state and user (after a refresh). */
@@ -294,53 +310,6 @@ export class SessionManager {
   expiresAt (record: SessionRecord): number {
     return record.c + this.#options.absoluteTimeoutMs
   }
-}
-
-/**
- * A cookie's value as the browser sent it (still URL-encoded), or as the app's own
- * `@fastify/cookie` parsed it. Only our cookie is extracted: parsing every cookie of every request
- * is the cost the plugin avoids for routes that never read the user.
- */
-function rawCookieValue (request: FastifyRequest, name: string): string | undefined {
-  const parsed = request.cookies
-  if (parsed) return parsed[name]
-  const header = request.headers.cookie
-  return header ? readCookie(header, name) : undefined
-}
-
-/** A cookie's decoded value (see {@link rawCookieValue}); undefined when absent or malformed. */
-export function cookieValue (request: FastifyRequest, name: string): string | undefined {
-  const raw = rawCookieValue(request, name)
-  return raw === undefined ? undefined : decodeCookieValue(raw)
-}
-
-/** URL-decodes a cookie value; undefined when it is malformed. */
-function decodeCookieValue (value: string): string | undefined {
-  if (!value.includes('%')) return value
-  try {
-    return decodeURIComponent(value)
-  } catch {
-    return undefined
-  }
-}
-
-/** One cookie from a Cookie header (RFC 6265 syntax: `a=b; c=d`), not yet URL-decoded. */
-export function readCookie (header: string, name: string): string | undefined {
-  let from = 0
-  while (from < header.length) {
-    const index = header.indexOf(name, from)
-    if (index < 0) return undefined
-    const end = index + name.length
-    // A match counts only at the start of a pair (`sso` must not match `my-sso=`), followed by `=`.
-    const atPairStart = index === 0 || header[index - 1] === ' ' || header[index - 1] === ';'
-    if (atPairStart && header[end] === '=') {
-      const stop = header.indexOf(';', end + 1)
-      const value = header.slice(end + 1, stop < 0 ? undefined : stop).trim()
-      return value.length >= 2 && value[0] === '"' && value[value.length - 1] === '"' ? value.slice(1, -1) : value
-    }
-    from = end
-  }
-  return undefined
 }
 
 /** The store key of a server-side session record. */

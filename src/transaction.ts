@@ -10,8 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client'
 import type { CookieCodec } from './cookie-codec.ts'
 import { safeEqual } from './crypto.ts'
-import { cookieValue, type CookieAttributes } from './session.ts'
-import { expireCookie, writeCookie } from './set-cookie.ts'
+import { expireCookie, requestCookie, writeCookie, type CookieSpec } from './cookies.ts'
 import type { LoginTransaction } from './providers/provider.ts'
 
 /** A login must finish within ten minutes. */
@@ -54,19 +53,17 @@ export type TakeResult =
 /** Reads and writes the transaction cookie. */
 export class TransactionCookie {
   readonly #codec: CookieCodec
-  readonly #name: string
-  readonly #attributes: CookieAttributes
+  readonly #cookie: CookieSpec
   readonly #now: () => number
 
-  constructor (codec: CookieCodec, name: string, attributes: CookieAttributes, now: () => number) {
+  constructor (codec: CookieCodec, cookie: CookieSpec, now: () => number) {
     this.#codec = codec
-    this.#name = name
-    this.#attributes = attributes
+    this.#cookie = cookie
     this.#now = now
   }
 
   get name (): string {
-    return this.#name
+    return this.#cookie.name
   }
 
   /** A new transaction with fresh random state, nonce and PKCE verifier. */
@@ -83,19 +80,19 @@ export class TransactionCookie {
 
   /** Every transaction in the cookie (expired ones included), or null when there is no usable cookie. */
   #read (request: FastifyRequest): StoredTransaction[] | null {
-    const decoded = this.#codec.decode<TransactionCookieData>(cookieValue(request, this.#name), request.log)
+    const decoded = this.#codec.decode<TransactionCookieData>(requestCookie(request, this.#cookie.name), request.log)
     if (!decoded || decoded.data.v !== 1 || !Array.isArray(decoded.data.t)) return null
     return decoded.data.t.filter(isStored)
   }
 
   #write (reply: FastifyReply, pending: StoredTransaction[]): void {
     if (pending.length === 0) {
-      expireCookie(reply, this.#name, this.#attributes)
+      expireCookie(reply, this.#cookie)
       return
     }
     const maxAge = Math.ceil((Math.max(...pending.map(tx => tx.e)) - this.#now()) / 1000)
     const value = this.#codec.encode({ v: 1, t: pending } satisfies TransactionCookieData)
-    writeCookie(reply, this.#name, value, this.#attributes, Math.min(600, Math.max(1, maxAge)))
+    writeCookie(reply, this.#cookie, value, Math.min(600, Math.max(1, maxAge)))
   }
 
   /** Whether the browser sent a transaction cookie we can read. */
