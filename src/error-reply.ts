@@ -5,7 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { isSsoError, TransactionMissingError, type SsoError } from './errors.ts'
+import { BadRequestError, BodyTooLargeError, InternalError, isSsoError, TransactionMissingError, type SsoError } from './errors.ts'
 import { pageHeaders, renderPage, type PageLink } from './html.ts'
 import { isBrowserNavigation } from './request-kind.ts'
 
@@ -47,14 +47,14 @@ function explanation (error: SsoError, links: ErrorLinks): string[] {
 /** Turns anything thrown into a coded error; unknown errors become a generic 500 and are logged as bugs. */
 export function toSsoError (err: unknown, request: FastifyRequest): SsoError {
   if (isSsoError(err)) return err
-  // Fastify's own client errors on the auth routes (unsupported body, body too large) keep
-  // their status and code; their messages describe the request, not internals.
+  // Fastify's own client errors on the auth routes (body too large, invalid Content-Length…):
+  // their messages describe the request, not internals.
   const status = (err as { statusCode?: unknown })?.statusCode
   if (err instanceof Error && typeof status === 'number' && status >= 400 && status < 500) {
-    return Object.assign(new Error(err.message), { code: String((err as { code?: unknown }).code ?? 'FST_SSO_BAD_REQUEST'), statusCode: status })
+    return status === 413 ? BodyTooLargeError() : BadRequestError(`The request is malformed: ${err.message}`)
   }
   request.log.error({ err }, 'fastify-sso: unexpected error')
-  return Object.assign(new Error('An unexpected error occurred.'), { code: 'FST_SSO_INTERNAL', statusCode: 500 })
+  return InternalError()
 }
 
 /** Logs a coded error (5xx at error level) and marks the reply uncacheable. */

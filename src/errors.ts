@@ -25,7 +25,7 @@ function code<C extends string, S extends number> (name: C, status: S, fallback:
 }
 
 /** A coded error raised by fastify-sso (an `@fastify/error` instance). */
-export type SsoError = Error & { code: string, statusCode: number }
+export type SsoError = Error & { code: SsoErrorCode, statusCode: number }
 
 // ── Configuration (thrown at register / ready) ──────────────────────────────────────────────
 
@@ -33,8 +33,19 @@ export type SsoError = Error & { code: string, statusCode: number }
 export const InvalidOptionError = code('FST_SSO_INVALID_OPTION', 500, 'Invalid fastify-sso option')
 /** The request decorator (default `user`) is already taken by another plugin. */
 export const DecoratorConflictError = code('FST_SSO_DECORATOR_CONFLICT', 500, 'The request decorator is already in use')
+/** Application code called an `app.sso` method wrongly (e.g. `app.sso.revoke({})` names nobody). */
+export const InvalidArgumentError = code('FST_SSO_INVALID_ARGUMENT', 500, 'Invalid argument to a fastify-sso method')
 /** `startDevIdp()` refuses to run with NODE_ENV=production. */
 export const DevIdpInProductionError = code('FST_SSO_DEV_IDP_IN_PRODUCTION', 500, 'The development IdP must not run in production')
+
+// ── Any auth route ──────────────────────────────────────────────────────────────────────────
+
+/** A request to an auth route that Fastify could not read (invalid Content-Length, a malformed body…). */
+export const BadRequestError = code('FST_SSO_BAD_REQUEST', 400, 'The request is malformed')
+/** A body posted to an auth route is larger than its limit (64 KiB). */
+export const BodyTooLargeError = code('FST_SSO_BODY_TOO_LARGE', 413, 'The request body is too large')
+/** An unexpected error (a bug in fastify-sso or in the app's own hooks); details are in the log, under the request id. */
+export const InternalError = code('FST_SSO_INTERNAL', 500, 'An unexpected error occurred.')
 
 // ── Login transaction (/login and /callback) ────────────────────────────────────────────────
 
@@ -116,9 +127,10 @@ export function isSsoError (err: unknown): err is SsoError {
     typeof (err as SsoError).statusCode === 'number'
 }
 
-/** Every code this module defines, for the README check and for users who switch on codes. */
-export const errorCodes = [
-  InvalidOptionError, DecoratorConflictError, DevIdpInProductionError,
+/** Every error constructor, in the order the README's table lists them. */
+const allErrors = [
+  InvalidOptionError, DecoratorConflictError, InvalidArgumentError, DevIdpInProductionError,
+  BadRequestError, BodyTooLargeError, InternalError,
   TransactionMissingError, StateMismatchError, TransactionExpiredError, TransactionReplayedError,
   InvalidCallbackError, InvalidLoginRequestError, RoutingRequiredError, UnknownDomainError,
   IdpError, InvalidGrantError, TokenRejectedError, IdpUnavailableError,
@@ -127,4 +139,25 @@ export const errorCodes = [
   StoreUnavailableError,
   WebhookSignatureError, WebhookBodyError, WebhookTooLargeError, WebhookInProgressError, WebhookHandlerError,
   BackchannelLogoutError
-].map(e => ({ code: e.code, statusCode: e.statusCode }))
+] as const
+
+/**
+ * Every `FST_SSO_*` code, as a union type: `switch` on `err.code` and TypeScript checks the cases.
+ *
+ * @example
+ * ```ts
+ * import { isSsoError, type SsoErrorCode } from 'fastify-sso'
+ * function advice (code: SsoErrorCode): string {
+ *   switch (code) {
+ *     case 'FST_SSO_IDP_UNAVAILABLE': return 'Your identity provider is down; try again shortly.'
+ *     case 'FST_SSO_UNKNOWN_DOMAIN': return 'Single sign-on is not set up for your email domain.'
+ *     default: return 'Sign-in failed.'
+ *   }
+ * }
+ * if (isSsoError(err)) console.log(advice(err.code))
+ * ```
+ */
+export type SsoErrorCode = typeof allErrors[number]['code']
+
+/** Every code this module defines with its HTTP status, for the README check and for users who switch on codes. */
+export const errorCodes: ReadonlyArray<{ code: SsoErrorCode, statusCode: number }> = allErrors.map(e => ({ code: e.code, statusCode: e.statusCode }))

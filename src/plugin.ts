@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CookieCodec } from './cookie-codec.ts'
 import { kCore, type SsoCore, type SsoDecorator } from './core.ts'
-import { DecoratorConflictError, StoreUnavailableError } from './errors.ts'
+import { DecoratorConflictError, InvalidArgumentError, StoreUnavailableError } from './errors.ts'
 import { sendError } from './error-reply.ts'
 import { resolveOptions, type SsoPluginOptions } from './options.ts'
 import { RefreshCoordinator } from './refresh.ts'
@@ -15,6 +15,7 @@ import { safeReturnTo } from './return-to.ts'
 import { kSessionState, SessionManager } from './session.ts'
 import { memoryStore } from './store/memory.ts'
 import { TransactionCookie } from './transaction.ts'
+import { transactionCookie } from './cookies.ts'
 import { backchannelLogoutHandler } from './routes/backchannel-logout.ts'
 import { callbackHandler } from './routes/callback.ts'
 import { loginHandler } from './routes/login.ts'
@@ -35,7 +36,7 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
     throw DecoratorConflictError(`fastify-sso: request.${options.decorator} is already decorated by another plugin (@fastify/jwt and @fastify/passport use "user"). Pass the \`decorator\` option, e.g. { decorator: 'ssoUser' }.`)
   }
   // No @fastify/cookie on the app: the session module reads its own cookie from the header only
-  // when a route needs the user, and set-cookie.ts writes ours. Registering it would cost every
+  // when a route needs the user, and cookies.ts writes ours. Registering it would cost every
   // request of the app its decorators and onSend hook.
 
   const ownStore = options.store === undefined
@@ -50,11 +51,8 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
     await codec.close()
     throw err
   }
-  // An IdP that posts its answer makes a cross-site POST: only SameSite=None cookies travel with it.
-  const postsBack = provider.callbackMethods?.includes('POST') === true && options.https
-  const transactions = new TransactionCookie(codec, options.txCookieName, {
-    path: '/', httpOnly: true, secure: options.https, sameSite: postsBack ? 'none' : 'lax'
-  }, options.now)
+  const postsBack = provider.callbackMethods?.includes('POST') === true
+  const transactions = new TransactionCookie(codec, transactionCookie(options.cookieName, options.https, postsBack), options.now)
 
   const loginPath = `${options.prefix}/login`
   const core: SsoCore = {
@@ -69,7 +67,7 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
     links: {
       login: loginPath,
       home: options.defaultReturnTo,
-      transactionCookie: options.txCookieName,
+      transactionCookie: transactions.name,
       errorRedirect: options.errorRedirect
     }
   }
@@ -83,7 +81,7 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
   const decorator: SsoDecorator = {
     async revoke (filter) {
       if (!await revocations.revokeUser(filter)) {
-        throw new TypeError('app.sso.revoke() needs at least one of userId, email or idpId.')
+        throw InvalidArgumentError('app.sso.revoke() needs at least one of userId, email or idpId, e.g. app.sso.revoke({ email: \'bob@globex.test\' }).')
       }
     },
     async signIn (request, reply, user) {
