@@ -3,7 +3,9 @@
  * in `user.claims` (once: a mapped claim is not kept a second time in the cookie).
  */
 import { test } from 'tap'
-import { mapClaims } from '../src/providers/oidc.ts'
+import { mapClaims as mapWith, standardClaimNames } from '../src/providers/kit/profile.ts'
+
+const mapClaims = (claims: Record<string, unknown>, sub: string, provider: string) => mapWith({ sub, ...claims }, standardClaimNames, provider)
 
 test('mapped claims leave user.claims; the others stay', async (t) => {
   const user = mapClaims({

@@ -17,13 +17,13 @@
  *   pending login at all (unsolicited) are refused unless `allowUnsolicited` is set.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto'
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose'
-import {
-  IdpUnavailableError, InvalidCallbackError, StoreUnavailableError, TokenRejectedError, TransactionMissingError, isSsoError
-} from '../errors.ts'
-import { optionError, parseHttpUrl, rejectUnknownKeys } from '../options.ts'
+import { jwtVerify, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose'
+import { InvalidCallbackError, TokenRejectedError, TransactionMissingError } from '../errors.ts'
+import { booleanOption, optionError, optionsObject, parseHttpUrl, positiveInteger, providerName } from '../option-checks.ts'
 import { sha256 } from '../crypto.ts'
-import { userClaims, type RawUser } from '../user.ts'
+import { asymmetricAlgorithms, clockToleranceSeconds, hmacAlgorithms, joseFailure, remoteKeySet } from './kit/jwt-keys.ts'
+import { mapClaims, type ClaimNames } from './kit/profile.ts'
+import { firstUse } from '../store/single-use.ts'
 import type { CallbackRequest, LoginTransaction, ProviderContext, ProviderInstance, SignIn, SsoProvider } from './provider.ts'
 
 /** Which claim holds each user field (a name, or names tried in order). */
@@ -71,8 +71,6 @@ export interface JwtProviderOptions {
 }
 
 const knownOptions = ['loginUrl', 'secret', 'publicKey', 'jwksUri', 'algorithms', 'issuer', 'audience', 'tokenParam', 'stateParam', 'returnToParam', 'claims', 'maxAge', 'allowUnsolicited', 'name']
-const hmacAlgorithms = ['HS256', 'HS384', 'HS512']
-const asymmetricAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']
 const defaultClaims: Required<{ [K in keyof JwtClaimNames]: string[] }> = {
   id: ['sub'],
   email: ['email'],
@@ -85,7 +83,6 @@ const defaultClaims: Required<{ [K in keyof JwtClaimNames]: string[] }> = {
 }
 /** A token longer than this is refused before it is parsed. */
 const maxTokenLength = 8192
-const clockToleranceSeconds = 30
 const parameterName = /^[A-Za-z0-9_.-]{1,64}$/
 
 interface Settings {
@@ -97,7 +94,7 @@ interface Settings {
   tokenParam: string
   stateParam: string | undefined
   returnToParam: string | undefined
-  claims: Required<{ [K in keyof JwtClaimNames]: string[] }>
+  claims: ClaimNames
   maxAge: number | undefined
   allowUnsolicited: boolean
   name: string
@@ -125,7 +122,7 @@ function validateKey (options: JwtProviderOptions): Settings['key'] {
   if (wrong) {
     throw optionError('jwtProvider.algorithms', `with a public key only ${asymmetricAlgorithms.join(', ')} are accepted (got ${JSON.stringify(wrong)}): an HMAC algorithm here would let anyone holding the public key sign tokens.`)
   }
-  if (options.jwksUri !== undefined) return remoteKeys(parseHttpUrl('jwtProvider.jwksUri', options.jwksUri))
+  if (options.jwksUri !== undefined) return remoteKeySet(parseHttpUrl('jwtProvider.jwksUri', options.jwksUri))
   try {
     const key = options.publicKey
     const publicKey = typeof key === 'string' ? createPublicKey(key)
@@ -135,29 +132,6 @@ function validateKey (options: JwtProviderOptions): Settings['key'] {
     return publicKey
   } catch {
     throw optionError('jwtProvider.publicKey', 'must be the IdP\'s public key: a PEM string (-----BEGIN PUBLIC KEY-----), a public JWK object or a public KeyObject.')
-  }
-}
-
-/** At most one JWKS refetch per this many ms for unknown key ids (anyone can post a token). */
-const unknownKidRefetchMs = 1000
-
-/**
- * The IdP's JWKS, cached. A token naming a key we have not seen makes us fetch the set again at
- * once (the IdP rotated its key), but no more than once a second: tokens reach us through the
- * browser, so a stream of made-up key ids must not turn into a stream of requests to the IdP.
- */
-function remoteKeys (url: URL): JWTVerifyGetKey {
-  const jwks = createRemoteJWKSet(url, { timeoutDuration: 10_000, cooldownDuration: 30_000 })
-  let lastForced = 0
-  return async (header, token) => {
-    try {
-      return await jwks(header, token)
-    } catch (err) {
-      if (!(err instanceof joseErrors.JWKSNoMatchingKey) || Date.now() - lastForced < unknownKidRefetchMs) throw err
-      lastForced = Date.now()
-      await jwks.reload()
-      return jwks(header, token)
-    }
   }
 }
 
@@ -175,8 +149,7 @@ function claimList (option: string, value: unknown, fallback: string[]): string[
 }
 
 function validate (options: JwtProviderOptions): Settings {
-  if (typeof options !== 'object' || options === null) throw optionError('provider', 'jwtProvider() needs { loginUrl, algorithms, secret | publicKey | jwksUri }.')
-  rejectUnknownKeys(options, knownOptions, 'jwtProvider')
+  optionsObject('jwtProvider', options, knownOptions, '{ loginUrl, algorithms, secret | publicKey | jwksUri }')
   const loginUrl = parseHttpUrl('jwtProvider.loginUrl', options.loginUrl)
   const key = validateKey(options)
   for (const name of ['tokenParam', 'stateParam', 'returnToParam'] as const) {
@@ -190,16 +163,12 @@ function validate (options: JwtProviderOptions): Settings {
   if (audience !== undefined && !(typeof audience === 'string' && audience) && !(Array.isArray(audience) && audience.length > 0 && audience.every(entry => typeof entry === 'string' && entry))) {
     throw optionError('jwtProvider.audience', 'must be a non-empty string or a list of them.')
   }
-  if (options.maxAge !== undefined && (typeof options.maxAge !== 'number' || !Number.isInteger(options.maxAge) || options.maxAge <= 0)) {
-    throw optionError('jwtProvider.maxAge', 'must be a positive whole number of seconds (keep it short: the token travels in the URL).')
-  }
-  if (options.allowUnsolicited !== undefined && typeof options.allowUnsolicited !== 'boolean') throw optionError('jwtProvider.allowUnsolicited', 'must be true or false.')
-  const names = options.claims ?? {}
-  if (typeof names !== 'object' || names === null) throw optionError('jwtProvider.claims', 'must be an object such as { email: \'mail\' }.')
-  rejectUnknownKeys(names, Object.keys(defaultClaims), 'jwtProvider.claims')
-  const claims = Object.fromEntries(Object.entries(defaultClaims).map(([field, fallback]) => [field, claimList(field, names[field as keyof JwtClaimNames], fallback)])) as Settings['claims']
-  const name = options.name ?? 'jwt'
-  if (typeof name !== 'string' || !/^[a-z0-9-]{1,32}$/.test(name)) throw optionError('jwtProvider.name', 'must be 1-32 lowercase letters, digits or dashes.')
+  const maxAge = options.maxAge === undefined ? undefined : positiveInteger('jwtProvider.maxAge', options.maxAge, 0, 'seconds', ' (keep it short: the token travels in the URL)')
+  const allowUnsolicited = booleanOption('jwtProvider.allowUnsolicited', options.allowUnsolicited)
+  const names = optionsObject<JwtClaimNames>('jwtProvider.claims', options.claims ?? {}, Object.keys(defaultClaims), 'claim names such as { email: \'mail\' }')
+  // JWT IdPs have no email_verified convention: the email is whatever the IdP signed.
+  const claims = { emailVerified: [], ...Object.fromEntries(Object.entries(defaultClaims).map(([field, fallback]) => [field, claimList(field, names[field as keyof JwtClaimNames], fallback)])) } as unknown as ClaimNames
+  const name = providerName('jwtProvider.name', options.name, 'jwt')
   return {
     loginUrl,
     key,
@@ -210,8 +179,8 @@ function validate (options: JwtProviderOptions): Settings {
     stateParam: options.stateParam,
     returnToParam: options.returnToParam,
     claims,
-    maxAge: options.maxAge,
-    allowUnsolicited: options.allowUnsolicited === true,
+    maxAge,
+    allowUnsolicited,
     name
   }
 }
@@ -272,7 +241,7 @@ class JwtProvider implements ProviderInstance {
     if (token.length > maxTokenLength) throw TokenRejectedError(`The token is longer than ${maxTokenLength} characters.`)
     const payload = await this.#verify(token)
     await this.#useOnce(token, payload)
-    const signIn: SignIn = { user: this.#mapClaims(payload) }
+    const signIn: SignIn = { user: mapClaims(payload, this.#settings.claims, this.name) }
     const returnTo = this.#settings.returnToParam ? request.params[this.#settings.returnToParam] : undefined
     if (returnTo) signIn.returnTo = returnTo
     return signIn
@@ -293,7 +262,7 @@ class JwtProvider implements ProviderInstance {
         currentDate: new Date(now)
       }))
     } catch (err) {
-      throw mapJoseError(err)
+      throw joseFailure(err)
     }
     if (typeof payload.iat === 'number' && payload.iat > now / 1000 + clockToleranceSeconds) {
       throw TokenRejectedError('The token was issued in the future (iat); check the clocks of the IdP and this server.')
@@ -307,67 +276,6 @@ class JwtProvider implements ProviderInstance {
       ? `jwt:jti:${sha256(payload.jti)}`
       : `jwt:token:${sha256(token)}`
     const ttl = (payload.exp! + clockToleranceSeconds) * 1000 - this.#context.now()
-    let first: boolean
-    try {
-      first = await this.#context.store.add(key, '1', Math.max(1000, ttl))
-    } catch (err) {
-      this.#context.log.error({ err }, 'fastify-sso: the store failed while recording a JWT as used')
-      throw StoreUnavailableError()
-    }
-    if (!first) throw TokenRejectedError('This token was already used to sign in.')
+    if (!await firstUse(this.#context.store, key, ttl, this.#context.log)) throw TokenRejectedError('This token was already used to sign in.')
   }
-
-  #mapClaims (payload: JWTPayload): RawUser {
-    const names = this.#settings.claims
-    const mapped = new Set<string>()
-    const pick = (field: keyof JwtClaimNames): unknown => {
-      for (const claim of names[field]) {
-        if (payload[claim] !== undefined && payload[claim] !== null && payload[claim] !== '') {
-          mapped.add(claim)
-          return payload[claim]
-        }
-      }
-      return undefined
-    }
-    const text = (field: keyof JwtClaimNames) => {
-      const value = pick(field)
-      return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined
-    }
-    const firstName = text('firstName')
-    const lastName = text('lastName')
-    return {
-      id: text('id') ?? '',
-      email: text('email') ?? '',
-      firstName,
-      lastName,
-      name: text('name') ?? ([firstName, lastName].filter(Boolean).join(' ') || undefined),
-      organizationId: text('organizationId'),
-      provider: this.name,
-      groups: pick('groups'),
-      roles: pick('roles'),
-      claims: userClaims(payload as Record<string, unknown>, mapped)
-    }
-  }
-}
-
-/** jose's verification errors: a rejected token (401), or an unreachable key set (502). */
-function mapJoseError (err: unknown): Error {
-  if (isSsoError(err)) return err
-  if (err instanceof joseErrors.JWKSTimeout) return IdpUnavailableError('The identity provider\'s key set (jwksUri) did not answer within 10 seconds.')
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return TokenRejectedError('The token is signed with a key the identity provider does not publish.')
-  if (err instanceof joseErrors.JWKSInvalid || (err instanceof joseErrors.JOSEError && /JSON Web Key Set/.test(err.message))) {
-    return IdpUnavailableError('The identity provider\'s key set (jwksUri) is unavailable or not a valid JWKS.')
-  }
-  if (err instanceof joseErrors.JOSEError) {
-    if (err instanceof joseErrors.JWTExpired) return TokenRejectedError('The token has expired (or is older than maxAge).')
-    if (err instanceof joseErrors.JWTClaimValidationFailed) return TokenRejectedError(`The token's ${err.claim} claim is not acceptable (${err.reason}).`)
-    if (err instanceof joseErrors.JOSEAlgNotAllowed) return TokenRejectedError('The token is signed with an algorithm this application does not accept.')
-    if (err instanceof joseErrors.JWSSignatureVerificationFailed) return TokenRejectedError('The token\'s signature is not valid.')
-    return TokenRejectedError('The token is malformed or cannot be verified.')
-  }
-  // fetch() failing for the JWKS (connection refused, DNS…).
-  if (err instanceof TypeError || (err as Error)?.name === 'AbortError' || (err as Error)?.name === 'TimeoutError') {
-    return IdpUnavailableError('The identity provider\'s key set (jwksUri) could not be fetched.')
-  }
-  return TokenRejectedError('The token could not be verified.')
 }

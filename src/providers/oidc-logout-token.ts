@@ -8,11 +8,11 @@
  */
 import { jwtVerify, type JWTVerifyGetKey } from 'jose'
 import { BackchannelLogoutError } from '../errors.ts'
+import { clockToleranceSeconds } from './kit/jwt-keys.ts'
 
 const logoutEvent = 'http://schemas.openid.net/event/backchannel-logout'
 /** A logout token older than this is refused (the OP sends it at once). */
 const maxAgeSeconds = 600
-const clockToleranceSeconds = 30
 /** Longest token accepted, before any parsing. */
 const maxTokenLength = 8192
 

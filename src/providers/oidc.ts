@@ -13,15 +13,18 @@
  *   failure; every request to the IdP times out after 10 seconds.
  */
 import * as client from 'openid-client'
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose'
+import type { JWTVerifyGetKey } from 'jose'
 import { IdpUnavailableError, InvalidCallbackError, TokenRejectedError, TransactionMissingError } from '../errors.ts'
-import { optionError, parseHttpUrl, rejectUnknownKeys } from '../options.ts'
-import { jsonBytes, userClaims, type RawUser } from '../user.ts'
+import { booleanOption, optionError, optionsObject, parseHttpUrl, providerName, requiredString } from '../option-checks.ts'
+import { jsonBytes } from '../user.ts'
 import { pkceChallenge } from '../crypto.ts'
 import { mapOidcError } from './oidc-errors.ts'
 import { verifyLogoutToken, type LogoutTokenClaims } from './oidc-logout-token.ts'
-import { loginHint } from './login-hint.ts'
-import type { ProviderContext, ProviderInstance, ProviderSession, SsoProvider } from './provider.ts'
+import { asymmetricAlgorithms, clockToleranceSeconds, remoteKeySet } from './kit/jwt-keys.ts'
+import { idpRequestTimeoutMs } from './kit/idp-call.ts'
+import { loginHint } from './kit/login-hint.ts'
+import { mapClaims, standardClaimNames } from './kit/profile.ts'
+import type { CallbackRequest, LoginRequest, LoginTransaction, ProviderContext, ProviderInstance, ProviderSession, SignIn, SsoProvider } from './provider.ts'
 
 /** Options of {@link oidcProvider}. */
 export interface OidcProviderOptions {
@@ -49,13 +52,11 @@ export interface OidcProviderOptions {
   name?: string
 }
 
-const asymmetricAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']
 const knownOptions = ['issuer', 'clientId', 'clientSecret', 'scopes', 'idTokenSigningAlg', 'tokenAuthMethod', 'prompt', 'userinfo', 'keepIdToken', 'name']
-/** Seconds any request to the IdP may take. */
-const requestTimeout = 10
+/** Seconds any request to the IdP may take (openid-client counts in seconds). */
+const requestTimeout = idpRequestTimeoutMs / 1000
 /** An ID token older than this is refused even if not expired (a replayed or cached token). */
 const maxIdTokenAgeSeconds = 600
-const clockToleranceSeconds = 30
 /** `keepIdToken`: ID token characters plus profile bytes that still fit the session cookie once encrypted. */
 const keptIdTokenBudget = 2300
 
@@ -74,15 +75,14 @@ interface Settings {
 }
 
 function validate (options: OidcProviderOptions): Settings {
-  if (typeof options !== 'object' || options === null) throw optionError('provider', 'oidcProvider() needs { issuer, clientId, clientSecret? }.')
-  rejectUnknownKeys(options, knownOptions, 'oidcProvider')
+  optionsObject('oidcProvider', options, knownOptions, '{ issuer, clientId, clientSecret? }')
   const issuer = parseHttpUrl('oidcProvider.issuer', options.issuer)
   if (issuer.search || issuer.hash) throw optionError('oidcProvider.issuer', 'must not contain a query or fragment.')
   if (issuer.hostname === 'login.microsoftonline.com' && /^\/(common|organizations|consumers)(\/|$)/i.test(issuer.pathname)) {
     // These publish an issuer template (`…/{tenantid}/v2.0`): tokens from any tenant would match it.
     throw optionError('oidcProvider.issuer', `is an Entra ID multi-tenant endpoint, which is not supported: use your tenant's issuer, https://login.microsoftonline.com/<tenant-id>/v2.0 (got ${issuer.href}).`)
   }
-  if (typeof options.clientId !== 'string' || options.clientId.length === 0) throw optionError('oidcProvider.clientId', 'is required: the client id registered at the IdP.')
+  const clientId = requiredString('oidcProvider.clientId', options.clientId, 'the client id registered at the IdP')
   if (options.clientSecret !== undefined && (typeof options.clientSecret !== 'string' || options.clientSecret.length === 0)) {
     throw optionError('oidcProvider.clientSecret', 'must be a non-empty string (omit it for a public client).')
   }
@@ -107,19 +107,18 @@ function validate (options: OidcProviderOptions): Settings {
   if (options.prompt !== undefined && (typeof options.prompt !== 'string' || !/^[a-z_ ]+$/.test(options.prompt))) {
     throw optionError('oidcProvider.prompt', 'must be a prompt value such as "login" or "select_account".')
   }
-  const name = options.name ?? 'oidc'
-  if (typeof name !== 'string' || !/^[a-z0-9-]{1,32}$/.test(name)) throw optionError('oidcProvider.name', 'must be 1-32 lowercase letters, digits or dashes.')
+  const name = providerName('oidcProvider.name', options.name, 'oidc')
   return {
     issuer,
     insecure: issuer.protocol === 'http:',
-    clientId: options.clientId,
+    clientId,
     clientSecret: options.clientSecret,
     scope: scopes.join(' '),
     alg,
     auth,
     prompt: options.prompt,
-    userinfo: options.userinfo === true,
-    keepIdToken: options.keepIdToken === true,
+    userinfo: booleanOption('oidcProvider.userinfo', options.userinfo),
+    keepIdToken: booleanOption('oidcProvider.keepIdToken', options.keepIdToken),
     name
   }
 }
@@ -245,7 +244,7 @@ class OidcProvider implements ProviderInstance {
     return this.#exchange.config
   }
 
-  async authorizationUrl (transaction: { state: string, nonce: string, codeVerifier: string }, login: { query: Readonly<Record<string, string>> }): Promise<URL> {
+  async authorizationUrl (transaction: LoginTransaction, login: LoginRequest): Promise<URL> {
     const config = await this.#discover()
     const parameters: Record<string, string> = {
       redirect_uri: this.#context.redirectUri,
@@ -261,7 +260,7 @@ class OidcProvider implements ProviderInstance {
     return client.buildAuthorizationUrl(config, parameters)
   }
 
-  async callback (request: Parameters<ProviderInstance['callback']>[0]) {
+  async callback (request: CallbackRequest): Promise<SignIn> {
     const transaction = request.transaction
     if (!transaction) throw TransactionMissingError()
     if (!request.params.code) throw InvalidCallbackError('The identity provider\'s answer has no authorization code.')
@@ -313,7 +312,7 @@ class OidcProvider implements ProviderInstance {
     }
     const session: ProviderSession = {}
     if (typeof claims.sid === 'string' && claims.sid.length <= 255) session.sid = claims.sid
-    const user = mapClaims(profile, claims.sub, this.name)
+    const user = mapClaims(profile, standardClaimNames, this.name)
     if (this.#settings.keepIdToken && tokens.id_token) {
       // The ID token repeats the profile (groups, roles): keeping both can outgrow the 4 KB session
       // cookie and fail the login with a 500. Without it logout still works (the IdP asks to confirm).
@@ -341,11 +340,11 @@ class OidcProvider implements ProviderInstance {
   /**
    * Back-channel logout tokens come server to server, outside any code exchange: their signature
    * is checked against the OP's JWKS with jose (same pinned algorithm; a new `kid` triggers a
-   * refetch, at most every 30 s since anyone can post to this route).
+   * refetch, at most once a second since anyone can post to this route).
    */
   async verifyLogoutToken (token: string): Promise<LogoutTokenClaims> {
     const metadata = (await this.#discover()).serverMetadata()
-    this.#logoutKeys ??= createRemoteJWKSet(new URL(metadata.jwks_uri!), { timeoutDuration: requestTimeout * 1000 })
+    this.#logoutKeys ??= remoteKeySet(new URL(metadata.jwks_uri!))
     return verifyLogoutToken(token, {
       issuer: metadata.issuer,
       clientId: this.#settings.clientId,
@@ -366,43 +365,3 @@ class OidcProvider implements ProviderInstance {
 
 /** A token endpoint answer, kept to be validated again (see `#exchangeConfig`). */
 interface TokenResponse { status: number, contentType: string, body: string }
-
-function firstString (...values: unknown[]): string | undefined {
-  for (const value of values) if (typeof value === 'string' && value.length > 0) return value
-  return undefined
-}
-
-/** The standard claims {@link mapClaims} always maps onto the user's fields. */
-const mappedStandardClaims = ['email', 'email_verified', 'name', 'given_name', 'family_name', 'roles', 'groups']
-/** Where the organization id may come from, in order. */
-const organizationClaims = ['org_id', 'organization_id', 'organization'] as const
-
-/** OIDC claims → user. Standard claims first; common vendor claims for organization and roles. */
-export function mapClaims (claims: Record<string, unknown>, sub: string, provider: string): RawUser {
-  const firstName = firstString(claims.given_name)
-  const lastName = firstString(claims.family_name)
-  const mapped = new Set(mappedStandardClaims)
-  let organizationId: string | undefined
-  for (const name of organizationClaims) {
-    const value = claims[name]
-    organizationId = firstString(value)
-    // `organization` may be an object (`{ id, name }`): its other members stay in `claims`.
-    if (organizationId !== undefined) mapped.add(name)
-    else if (name === 'organization' && typeof value === 'object' && value !== null) organizationId = firstString((value as { id?: unknown }).id)
-    if (organizationId !== undefined) break
-  }
-  return {
-    id: sub,
-    email: firstString(claims.email) ?? '',
-    emailVerified: claims.email_verified === true || claims.email_verified === 'true' ? true
-      : claims.email_verified === false || claims.email_verified === 'false' ? false : undefined,
-    firstName,
-    lastName,
-    name: firstString(claims.name) ?? ([firstName, lastName].filter(Boolean).join(' ') || undefined),
-    organizationId,
-    provider,
-    roles: claims.roles,
-    groups: claims.groups,
-    claims: userClaims(claims, mapped)
-  }
-}

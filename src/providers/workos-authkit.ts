@@ -18,9 +18,10 @@ import {
   IdpUnavailableError, InvalidCallbackError, InvalidLoginRequestError, OrganizationMismatchError, TokenRejectedError, TransactionMissingError
 } from '../errors.ts'
 import { pkceChallenge } from '../crypto.ts'
-import { optionError, rejectUnknownKeys } from '../options.ts'
+import { oneOf, optionError, optionsObject } from '../option-checks.ts'
 import type { RawUser, SsoUser } from '../user.ts'
-import { emailDomain, loginHint } from './login-hint.ts'
+import { hintedDomain, loginHint } from './kit/login-hint.ts'
+import { displayName } from './kit/profile.ts'
 import type { CallbackRequest, LoginRequest, LoginTransaction, ProviderContext, ProviderInstance, ProviderSession, Refreshed, SignIn, SsoProvider } from './provider.ts'
 import { callWorkOS, isWorkOSId, workosClient, type WorkOSCredentials } from './workos-shared.ts'
 
@@ -43,6 +44,8 @@ export interface WorkOSAuthKitOptions extends WorkOSCredentials {
   screenHint?: 'sign-in' | 'sign-up'
 }
 
+/** `user.provider` of every user this provider signs in. */
+const providerName = 'workos-authkit'
 const knownOptions = ['apiKey', 'client', 'clientId', 'organizationId', 'screenHint']
 const screenHints = ['sign-in', 'sign-up'] as const
 /** Longest refresh token or session id kept in the session cookie. */
@@ -65,16 +68,13 @@ interface AccessTokenClaims extends JWTPayload {
 }
 
 function validate (options: WorkOSAuthKitOptions): Settings {
-  if (typeof options !== 'object' || options === null) throw optionError('provider', 'workosAuthKit() needs { apiKey | client, clientId }.')
-  rejectUnknownKeys(options, knownOptions, 'workosAuthKit')
+  optionsObject('workosAuthKit', options, knownOptions, '{ apiKey | client, clientId }')
   const { client, clientId } = workosClient('workosAuthKit', options, 'userManagement')
   if (options.organizationId !== undefined && !isWorkOSId(options.organizationId, 'org')) {
     throw optionError('workosAuthKit.organizationId', `must be a WorkOS organization id such as org_01H… (got ${JSON.stringify(options.organizationId)}).`)
   }
-  if (options.screenHint !== undefined && !screenHints.includes(options.screenHint)) {
-    throw optionError('workosAuthKit.screenHint', `must be 'sign-in' or 'sign-up' (got ${JSON.stringify(options.screenHint)}).`)
-  }
-  return { client, clientId, organizationId: options.organizationId, screenHint: options.screenHint }
+  const screenHint = options.screenHint === undefined ? undefined : oneOf('workosAuthKit.screenHint', options.screenHint, screenHints, 'sign-in')
+  return { client, clientId, organizationId: options.organizationId, screenHint }
 }
 
 /**
@@ -102,13 +102,13 @@ function validate (options: WorkOSAuthKitOptions): Settings {
  */
 export function workosAuthKit (options: WorkOSAuthKitOptions): SsoProvider {
   return {
-    name: 'workos-authkit',
+    name: providerName,
     setup: (context) => new WorkOSAuthKitProvider(validate(options), context)
   }
 }
 
 class WorkOSAuthKitProvider implements ProviderInstance {
-  readonly name = 'workos-authkit'
+  readonly name = providerName
   readonly #settings: Settings
   readonly #context: ProviderContext
 
@@ -141,7 +141,7 @@ class WorkOSAuthKitProvider implements ProviderInstance {
       codeChallenge: pkceChallenge(transaction.codeVerifier),
       codeChallengeMethod: 'S256',
       loginHint: loginHint(query),
-      domainHint: query.domain_hint !== undefined ? emailDomain(`@${query.domain_hint}`) : undefined,
+      domainHint: hintedDomain(query),
       organizationId: transaction.routing.organization,
       screenHint
     }
@@ -228,9 +228,9 @@ function signedInFrom (answer: AuthenticationResponse): { user: RawUser, session
       emailVerified: typeof account.emailVerified === 'boolean' ? account.emailVerified : undefined,
       firstName,
       lastName,
-      name: account.name ?? ([firstName, lastName].filter(Boolean).join(' ') || undefined),
+      name: displayName(account.name, firstName, lastName),
       organizationId,
-      provider: 'workos-authkit',
+      provider: providerName,
       // Set even when absent, so that a refresh after a role change replaces the old lists.
       roles: claims.roles ?? claims.role ?? [],
       permissions: claims.permissions ?? [],

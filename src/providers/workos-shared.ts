@@ -1,19 +1,16 @@
 /**
  * What the two WorkOS providers (`workosSso`, `workosAuthKit`) share: the SDK client and its
  * options, the 10-second deadline on every WorkOS call, the mapping of SDK exceptions onto our
- * coded errors, and a short cache of WorkOS lookups in the plugin's store.
+ * coded errors, and how long WorkOS lookups are cached.
  *
  * Every call to WorkOS goes through {@link callWorkOS}, so that no SDK exception (HTTP error,
  * network failure, malformed answer, timeout) ever reaches the user as a 500 or a stack trace.
  */
 import { WorkOS } from '@workos-inc/node'
 import { IdpError, IdpUnavailableError, InvalidGrantError, isSsoError, type SsoError } from '../errors.ts'
-import { optionError } from '../options.ts'
-import type { SsoStore } from '../store/store.ts'
-import { withTimeout } from '../timeout.ts'
+import { optionError } from '../option-checks.ts'
+import { idpCall, idpRequestTimeoutMs } from './kit/idp-call.ts'
 
-/** Milliseconds any single WorkOS call may take, retries included. */
-export const workosTimeoutMs = 10_000
 /** How long WorkOS lookups (organizations by domain, an organization's domains) are cached. */
 export const workosCacheMs = 5 * 60_000
 
@@ -76,7 +73,7 @@ export function workosClient (factory: string, options: WorkOSCredentials, uses:
   if (!apiKey.startsWith('sk_') || /\s/.test(apiKey)) {
     throw optionError(`${factory}.apiKey`, 'must be a WorkOS API key, which starts with sk_ (is the client id in its place?).')
   }
-  return { client: new WorkOS(apiKey, { clientId, timeout: workosTimeoutMs, maxRetries: 1 }), clientId }
+  return { client: new WorkOS(apiKey, { clientId, timeout: idpRequestTimeoutMs, maxRetries: 1 }), clientId }
 }
 
 function memberAt (root: unknown, path: string): unknown {
@@ -94,14 +91,10 @@ export function isWorkOSId (value: unknown, prefix: string): value is string {
  * Runs one WorkOS call with the 10 s deadline and turns whatever it throws into a coded error.
  * `step` names the call in messages and logs ("code exchange", "organization lookup"…).
  */
-export async function callWorkOS<T> (step: string, call: () => Promise<T> | T): Promise<T> {
-  try {
-    // The SDK's own timeout covers one request; this deadline also covers its retries and a
-    // client passed in by the application with other settings.
-    return await withTimeout(Promise.resolve().then(call), workosTimeoutMs)
-  } catch (err) {
-    throw mapWorkOSError(err, step)
-  }
+export function callWorkOS<T> (step: string, call: () => Promise<T> | T): Promise<T> {
+  // The SDK's own timeout covers one request; this deadline also covers its retries and a
+  // client passed in by the application with other settings.
+  return idpCall(call, err => mapWorkOSError(err, step))
 }
 
 /** Error codes in a WorkOS 4xx answer that mean "this code or token is spent or invalid". */
@@ -147,21 +140,4 @@ export function mapWorkOSError (err: unknown, step: string): SsoError {
 /** An error code from WorkOS, only when it looks like one (it ends up in messages and logs). */
 function safeCode (value: unknown): string | undefined {
   return typeof value === 'string' && /^[a-z0-9_.-]{1,64}$/i.test(value) ? value : undefined
-}
-
-/**
- * A WorkOS lookup cached in the plugin's store for {@link workosCacheMs} (shared by every
- * instance with `redisStore()`). A store failure only costs a call to WorkOS.
- */
-export async function cachedLookup<T> (store: SsoStore, key: string, load: () => Promise<T>): Promise<T> {
-  const storeKey = `workos:${key}`
-  try {
-    const cached = await store.get(storeKey)
-    if (cached !== null) return JSON.parse(cached) as T
-  } catch {
-    // The store is down or the entry is garbage: ask WorkOS.
-  }
-  const value = await load()
-  await store.set(storeKey, JSON.stringify(value ?? null), workosCacheMs).catch(() => {})
-  return value
 }

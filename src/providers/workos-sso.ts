@@ -20,11 +20,13 @@ import {
   RoutingRequiredError, TransactionMissingError, UnknownDomainError
 } from '../errors.ts'
 import { pkceChallenge } from '../crypto.ts'
-import { optionError, rejectUnknownKeys } from '../options.ts'
+import { booleanOption, optionError, optionsObject } from '../option-checks.ts'
 import { jsonBytes, type RawUser } from '../user.ts'
-import { emailDomain, loginHint } from './login-hint.ts'
+import { cachedLookup } from './kit/cached-lookup.ts'
+import { emailDomain, loginDomain, loginHint } from './kit/login-hint.ts'
+import { displayName } from './kit/profile.ts'
 import type { CallbackRequest, LoginRequest, LoginTransaction, ProviderContext, ProviderInstance, RestartLogin, SignIn, SsoProvider } from './provider.ts'
-import { cachedLookup, callWorkOS, isWorkOSId, workosClient, type WorkOSCredentials } from './workos-shared.ts'
+import { callWorkOS, isWorkOSId, workosCacheMs, workosClient, type WorkOSCredentials } from './workos-shared.ts'
 
 /**
  * Where a domain's users sign in: an organization (its active connection) or one connection.
@@ -81,6 +83,8 @@ export interface WorkOSSsoOptions extends WorkOSCredentials {
 /** Social logins WorkOS offers through `?provider=` (each must be enabled in the dashboard). */
 const workosSocialProviders = ['GoogleOAuth', 'MicrosoftOAuth', 'GitHubOAuth', 'AppleOAuth'] as const
 
+/** `user.provider` of every user this provider signs in. */
+const providerName = 'workos-sso'
 const knownOptions = ['apiKey', 'client', 'clientId', 'organizationId', 'connectionId', 'domainRouting', 'allowIdpInitiated']
 /** Raw and custom profile attributes kept in `user.claims`, at most (UTF-8 JSON bytes). */
 const maxClaimsBytes = 1024
@@ -100,8 +104,7 @@ interface Settings {
 type Routing = { organization: string } | { connection: string } | { provider: string }
 
 function validate (options: WorkOSSsoOptions): Settings {
-  if (typeof options !== 'object' || options === null) throw optionError('provider', 'workosSso() needs { apiKey | client, clientId }.')
-  rejectUnknownKeys(options, knownOptions, 'workosSso')
+  optionsObject('workosSso', options, knownOptions, '{ apiKey | client, clientId }')
   const { client, clientId } = workosClient('workosSso', options, 'sso')
   const { organizationId, connectionId, domainRouting, allowIdpInitiated } = options
   if (organizationId !== undefined && !isWorkOSId(organizationId, 'org')) {
@@ -119,10 +122,7 @@ function validate (options: WorkOSSsoOptions): Settings {
   if (domainRouting && (organizationId !== undefined || connectionId !== undefined)) {
     throw optionError('workosSso.domainRouting', 'cannot be combined with a fixed organizationId or connectionId: every login already goes there.')
   }
-  if (allowIdpInitiated !== undefined && typeof allowIdpInitiated !== 'boolean') {
-    throw optionError('workosSso.allowIdpInitiated', 'must be true or false.')
-  }
-  return { client, clientId, organizationId, connectionId, domainRouting: domainRouting ?? false, allowIdpInitiated: allowIdpInitiated === true }
+  return { client, clientId, organizationId, connectionId, domainRouting: domainRouting ?? false, allowIdpInitiated: booleanOption('workosSso.allowIdpInitiated', allowIdpInitiated) }
 }
 
 /**
@@ -150,13 +150,13 @@ function validate (options: WorkOSSsoOptions): Settings {
  */
 export function workosSso (options: WorkOSSsoOptions): SsoProvider {
   return {
-    name: 'workos-sso',
+    name: providerName,
     setup: (context) => new WorkOSSsoProvider(validate(options), context)
   }
 }
 
 class WorkOSSsoProvider implements ProviderInstance {
-  readonly name = 'workos-sso'
+  readonly name = providerName
   readonly acceptsUnsolicited: boolean
   readonly #settings: Settings
   readonly #context: ProviderContext
@@ -214,7 +214,7 @@ class WorkOSSsoProvider implements ProviderInstance {
       if (isWorkOSId(connectionId, 'conn')) return { connection: connectionId }
       throw InvalidOptionError(`fastify-sso: workosSso.domainRouting returned ${JSON.stringify(route)} for ${domain}; it must return { organizationId: 'org_…' }, { connectionId: 'conn_…' } or null.`)
     }
-    const organization = await cachedLookup(this.#context.store, `domain:${domain}`, async () => {
+    const organization = await cachedLookup(this.#context.store, `workos:domain:${domain}`, workosCacheMs, async () => {
       const list = await callWorkOS('organization lookup', () => client.organizations.listOrganizations({ domains: [domain], limit: 10 }))
       // Only verified domains route: anyone can add a pending domain to an organization they own.
       const owners = list.data.filter(org => org.domains.some(entry => entry.domain.toLowerCase() === domain && isVerified(entry)))
@@ -304,7 +304,7 @@ class WorkOSSsoProvider implements ProviderInstance {
   async #emailDomainStatus (profile: Profile<Record<string, unknown>>): Promise<EmailDomainStatus | undefined> {
     const organizationId = profile.organizationId
     if (!isWorkOSId(organizationId, 'org')) return undefined // social logins have no organization
-    const domains = await cachedLookup(this.#context.store, `org-domains:${organizationId}`, async () => {
+    const domains = await cachedLookup(this.#context.store, `workos:org-domains:${organizationId}`, workosCacheMs, async () => {
       const organization = await callWorkOS('organization lookup', () => this.#settings.client.organizations.getOrganization(organizationId))
       return organization.domains.filter(isVerified).map(entry => entry.domain.toLowerCase())
     })
@@ -320,28 +320,21 @@ function isVerified (entry: { state?: string }): boolean {
   return entry.state === undefined || entry.state === 'verified'
 }
 
-/** The email domain of `?domain_hint=`, `?login_hint=` or `?email=`, validated. */
-function loginDomain (query: Readonly<Record<string, string>>): string | undefined {
-  if (query.domain_hint !== undefined) return emailDomain(`@${query.domain_hint}`)
-  return emailDomain(loginHint(query))
-}
-
 /** A WorkOS profile → user. */
 function mapProfile (profile: Profile<Record<string, unknown>>, status: EmailDomainStatus | undefined): RawUser {
   const roles = profile.roles?.map(role => role?.slug) ?? (profile.role ? [profile.role.slug] : undefined)
-  const name = profile.name ?? ([profile.firstName, profile.lastName].filter(Boolean).join(' ') || undefined)
   return {
     id: profile.id,
     email: typeof profile.email === 'string' ? profile.email : '',
     emailVerified: status ? !status.guest : undefined,
     firstName: profile.firstName,
     lastName: profile.lastName,
-    name,
+    name: displayName(profile.name, profile.firstName, profile.lastName),
     organizationId: profile.organizationId,
     connectionId: profile.connectionId,
     connectionType: profile.connectionType,
     idpId: profile.idpId,
-    provider: 'workos-sso',
+    provider: providerName,
     roles,
     groups: profile.groups,
     claims: profileClaims(profile, status)

@@ -6,7 +6,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { SsoCore } from '../core.ts'
-import { BackchannelLogoutError, StoreUnavailableError } from '../errors.ts'
+import { BackchannelLogoutError } from '../errors.ts'
+import { firstUse } from '../store/single-use.ts'
 import { sendJsonError } from '../error-reply.ts'
 import { sha256 } from '../crypto.ts'
 import { singleParams } from './params.ts'
@@ -18,15 +19,8 @@ export function backchannelLogoutHandler (core: SsoCore) {
       const { values } = singleParams(request.body)
       if (!values.logout_token) throw BackchannelLogoutError('The request has no logout_token form field.')
       const claims = await core.provider.verifyLogoutToken!(values.logout_token)
-      let first: boolean
-      try {
-        const ttl = Math.max(60_000, claims.exp * 1000 - core.options.now())
-        first = await core.store.add(`logout-jti:${sha256(claims.jti)}`, '1', ttl)
-      } catch (err) {
-        request.log.error({ err }, 'fastify-sso: the store failed during a back-channel logout')
-        throw StoreUnavailableError()
-      }
-      if (!first) throw BackchannelLogoutError('This logout_token was already used.')
+      const ttl = Math.max(60_000, claims.exp * 1000 - core.options.now())
+      if (!await firstUse(core.store, `logout-jti:${sha256(claims.jti)}`, ttl, request.log)) throw BackchannelLogoutError('This logout_token was already used.')
       await core.revocations.revokeUser(claims.sid ? { idpSessionId: claims.sid } : { userId: claims.sub })
       request.log.info({ sid: claims.sid !== undefined, sub: claims.sub !== undefined }, 'fastify-sso: back-channel logout')
       return reply.code(200).send()

@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { SsoCore } from '../core.ts'
 import {
   IdpError, IdpUnavailableError, InvalidCallbackError, InvalidOptionError, isSsoError, LoginDeniedError, StateMismatchError,
-  StoreUnavailableError, TransactionExpiredError, TransactionMissingError, TransactionReplayedError
+  TransactionExpiredError, TransactionMissingError, TransactionReplayedError
 } from '../errors.ts'
 import { sendError } from '../error-reply.ts'
 import { sha256 } from '../crypto.ts'
@@ -17,6 +17,7 @@ import { safeReturnTo } from '../return-to.ts'
 import { withTimeout } from '../timeout.ts'
 import { boundUser, type SsoUser } from '../user.ts'
 import type { LoginTransaction, SignIn } from '../providers/provider.ts'
+import { firstUse } from '../store/single-use.ts'
 import { rawQuery, singleParams } from './params.ts'
 import { startLogin } from './login.ts'
 import { startSession } from '../start-session.ts'
@@ -96,14 +97,7 @@ async function consumeTransaction (
   const transaction = taken.transaction
   // Single use across instances: the browser's cookie no longer holds this transaction, and the
   // store remembers its state until it would have expired, so a replayed copy is refused too.
-  let first: boolean
-  try {
-    first = await core.store.add(`tx:${sha256(transaction.state)}`, '1', Math.max(1000, transaction.expiresAt - core.options.now()))
-  } catch (err) {
-    request.log.error({ err }, 'fastify-sso: the store failed while consuming a login transaction')
-    if (core.options.storeFailure === 'closed') throw StoreUnavailableError()
-    first = true
-  }
+  const first = await firstUse(core.store, `tx:${sha256(transaction.state)}`, transaction.expiresAt - core.options.now(), request.log, core.options.storeFailure === 'open')
   if (!first) throw TransactionReplayedError()
   return transaction
 }

@@ -1,5 +1,6 @@
 /**
- * The `login_hint` a user typed on the app's own sign-in form, shared by every provider.
+ * The `login_hint` a user typed on the app's own sign-in form, and the email domain a login is
+ * routed by: shared by every provider (and by connections' routing).
  */
 
 /** Longest hint passed on (the longest valid email address). */
@@ -29,4 +30,24 @@ export function emailDomain (hint: string | undefined): string | undefined {
   const at = hint.lastIndexOf('@')
   const domain = at >= 0 ? hint.slice(at + 1) : ''
   return /^[a-z0-9.-]+\.[a-z]{2,}$/i.test(domain) ? domain.toLowerCase() : undefined
+}
+
+/** `?domain_hint=` (or `?domain=`): a bare domain the login names, validated and lower-cased. */
+export function hintedDomain (query: Readonly<Record<string, string>>): string | undefined {
+  const bare = query.domain_hint ?? query.domain
+  return bare === undefined ? undefined : emailDomain(`@${bare}`)
+}
+
+/**
+ * The email domain a login is routed by: {@link hintedDomain}, otherwise the domain of
+ * `?login_hint=` / `?email=`. Undefined when there is none.
+ *
+ * @example
+ * ```ts
+ * loginDomain({ email: 'alice@Acme.test' })   // 'acme.test'
+ * loginDomain({ domain_hint: 'globex.test' }) // 'globex.test'
+ * ```
+ */
+export function loginDomain (query: Readonly<Record<string, string>>): string | undefined {
+  return hintedDomain(query) ?? emailDomain(loginHint(query))
 }
