@@ -34,7 +34,7 @@ export interface SessionOptions {
 /** What `onLogin` may return: the user (possibly changed), `false` to deny, or nothing to accept. */
 export type OnLoginResult = SsoUser | boolean | undefined | void
 
-/** Options of the `fastify-sso` plugin. See the README for every option with an example. */
+/** Options of the `fastify-sso` plugin. docs/configuration.md describes every option with an example. */
 export interface SsoPluginOptions {
   /** Public origin of the app (`https://app.example.com`); never derived from the Host header. */
   baseUrl: string

@@ -99,3 +99,8 @@ test('every code defined in src/errors.ts is in the exported errorCodes list', a
   const defined = [...source.matchAll(/code\('(FST_SSO_[A-Z_]+)'/g)].map(match => match[1])
   t.same(defined.sort(), errorCodes.map(entry => entry.code).sort())
 })
+
+test('every code in the README\'s error table exists in errors.ts (no stale rows)', async (t) => {
+  const exported = new Set<string>(errorCodes.map(entry => entry.code))
+  t.same([...errorTable(readme).keys()].filter(code => !exported.has(code)), [])
+})
