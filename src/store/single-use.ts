@@ -3,7 +3,6 @@
  * assertion ids, back-channel logout `jti`s. The store's atomic `add` decides which request is
  * first; every later one is a replay.
  */
-import type { FastifyBaseLogger } from 'fastify'
 import { StoreUnavailableError } from '../errors.ts'
 import type { SsoStore } from './store.ts'
 
@@ -17,7 +16,7 @@ import type { SsoStore } from './store.ts'
  * if (!await firstUse(store, `saml:assertion:${sha256(id)}`, ttlMs, log)) throw TokenRejectedError('This assertion was already used.')
  * ```
  */
-export async function firstUse (store: SsoStore, key: string, ttlMs: number, log: FastifyBaseLogger, failOpen = false): Promise<boolean> {
+export async function firstUse (store: SsoStore, key: string, ttlMs: number, log: { error (details: object, message: string): void }, failOpen = false): Promise<boolean> {
   try {
     return await store.add(key, '1', Math.max(1000, ttlMs))
   } catch (err) {
