@@ -12,6 +12,8 @@ import type { SsoStore } from './store/store.ts'
 import type { TransactionCookie } from './transaction.ts'
 import type { ErrorLinks } from './error-reply.ts'
 import type { RefreshCoordinator } from './refresh.ts'
+import type { AuditTrail } from './audit.ts'
+import type { AdminPortalIntent } from './providers/provider.ts'
 
 /** Internal: everything a registration owns. */
 export interface SsoCore {
@@ -22,9 +24,28 @@ export interface SsoCore {
   transactions: TransactionCookie
   revocations: RevocationList
   refresher: RefreshCoordinator
+  /** Audit events (`onAuditEvent`, `fastify-sso:<type>` channels, info log). */
+  audit: AuditTrail
   links: ErrorLinks
   /** `prefix/login`, for the guard's redirect. */
   loginPath: string
+}
+
+/**
+ * Arguments of `app.sso.adminPortalLink()`.
+ *
+ * @example
+ * ```ts
+ * const options: AdminPortalLinkOptions = { organizationId: user.organizationId!, intent: 'sso', returnUrl: '/settings' }
+ * ```
+ */
+export interface AdminPortalLinkOptions {
+  /** The WorkOS organization (`org_…`), e.g. `request.user.organizationId`. */
+  organizationId: string
+  /** What the portal opens on: `sso`, `dsync`, `domain_verification`, `audit_logs` or `log_streams`. */
+  intent: AdminPortalIntent
+  /** Where the portal's logo leads back to: a same-origin path or URL (default: the dashboard's setting). */
+  returnUrl?: string
 }
 
 /** Where `app.sso` keeps the internals. */
@@ -40,8 +61,12 @@ export const kCore: unique symbol = Symbol('fastify-sso.core')
  * ```
  */
 export interface SsoDecorator {
-  /** Revokes every session of the user matching any field; their next request is signed out. */
-  revoke(filter: RevokeFilter): Promise<void>
+  /**
+   * Revokes every session of the user matching any field; their next request is signed out. Pass
+   * the request of the admin action that asked, and its id, address and user agent go into the
+   * `session.revoked` audit event (source `api`).
+   */
+  revoke(filter: RevokeFilter, request?: FastifyRequest): Promise<void>
   /**
    * Signs a user in from application code (a password login beside SSO, an invitation link): a
    * new session exactly like one from the IdP, with the same cookie, timeouts and guard. The
@@ -59,6 +84,21 @@ export interface SsoDecorator {
   signIn(request: FastifyRequest, reply: FastifyReply, user: Omit<SsoUser, 'provider'> & { provider?: string }): Promise<void>
   /** The absolute login URL for a same-origin path, e.g. for emails and links. */
   loginUrl(returnTo?: string): string
+  /**
+   * A WorkOS Admin Portal link (valid five minutes) where an organization's IT admin sets up SSO,
+   * directory sync, domain verification, audit logs or log streams. WorkOS providers only
+   * (`FST_SSO_NOT_SUPPORTED` otherwise). Only hand it to a user allowed to administer that
+   * organization. `returnUrl`: a path (or URL) of this app, where the portal's logo leads.
+   *
+   * @example
+   * ```ts
+   * app.post('/settings/sso', { preHandler: requireUser({ roles: ['admin'] }) }, async (request, reply) => {
+   *   const link = await app.sso.adminPortalLink({ organizationId: request.user!.organizationId!, intent: 'sso', returnUrl: '/settings' })
+   *   return reply.redirect(link, 303)
+   * })
+   * ```
+   */
+  adminPortalLink(options: AdminPortalLinkOptions): Promise<string>
   /** @internal */
   readonly [kCore]: SsoCore
 }

@@ -35,6 +35,8 @@ export const InvalidOptionError = code('FST_SSO_INVALID_OPTION', 500, 'Invalid f
 export const DecoratorConflictError = code('FST_SSO_DECORATOR_CONFLICT', 500, 'The request decorator is already in use')
 /** Application code called an `app.sso` method wrongly (e.g. `app.sso.revoke({})` names nobody). */
 export const InvalidArgumentError = code('FST_SSO_INVALID_ARGUMENT', 500, 'Invalid argument to a fastify-sso method')
+/** The configured provider cannot do what was asked (e.g. `app.sso.adminPortalLink()` without a WorkOS provider). */
+export const NotSupportedError = code('FST_SSO_NOT_SUPPORTED', 501, 'The configured identity provider does not support this operation')
 /** `startDevIdp()` refuses to run with NODE_ENV=production. */
 export const DevIdpInProductionError = code('FST_SSO_DEV_IDP_IN_PRODUCTION', 500, 'The development IdP must not run in production')
 
@@ -129,7 +131,7 @@ export function isSsoError (err: unknown): err is SsoError {
 
 /** Every error constructor, in the order the README's table lists them. */
 const allErrors = [
-  InvalidOptionError, DecoratorConflictError, InvalidArgumentError, DevIdpInProductionError,
+  InvalidOptionError, DecoratorConflictError, InvalidArgumentError, NotSupportedError, DevIdpInProductionError,
   BadRequestError, BodyTooLargeError, InternalError,
   TransactionMissingError, StateMismatchError, TransactionExpiredError, TransactionReplayedError,
   InvalidCallbackError, InvalidLoginRequestError, RoutingRequiredError, UnknownDomainError,

@@ -108,7 +108,7 @@ async function currentUser (request: FastifyRequest, reply: FastifyReply, core: 
   const { sessions, refresher } = core
   const record = sessions.read(request).record
   if (record && refresher.due(record)) {
-    const refreshed = await refresher.refresh(record, request.log)
+    const refreshed = await refresher.refresh(record, request)
     if (!refreshed) {
       await sessions.clear(request, reply)
       return null

@@ -25,9 +25,11 @@ export type { SsoPluginOptions, SessionOptions, OnLoginResult } from './options.
 export type { SsoUser } from './user.ts'
 export type { SsoStore } from './store/store.ts'
 export type { RevokeFilter } from './revocation.ts'
-export type { SsoDecorator } from './core.ts'
+export type { SsoDecorator, AdminPortalLinkOptions } from './core.ts'
+export { auditEventTypes, type AuditEvent, type AuditEventType, type AuditListener, type RevocationSource } from './audit.ts'
+export { idpTraceChannelName, type IdpCallContext } from './providers/kit/idp-trace.ts'
 export type {
   SsoProvider, ProviderInstance, ProviderContext, LoginTransaction, LoginRequest, CallbackRequest,
-  ProviderSession, SignIn, RestartLogin, Refreshed
+  ProviderSession, SignIn, RestartLogin, Refreshed, AdminPortalIntent, AdminPortalRequest
 } from './providers/provider.ts'
 export type { RawUser } from './user.ts'

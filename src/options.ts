@@ -10,6 +10,7 @@ import { defaultCookieName, sessionCookie, type CookieSpec } from './cookies.ts'
 import type { SsoProvider } from './providers/provider.ts'
 import { validateStore, type SsoStore } from './store/store.ts'
 import type { SsoUser } from './user.ts'
+import type { AuditListener } from './audit.ts'
 
 /** Session cookie options (`session` in {@link SsoPluginOptions}). */
 export interface SessionOptions {
@@ -48,6 +49,11 @@ export interface SsoPluginOptions {
   store?: SsoStore
   /** Called after every successful login: return a changed user, or `false` / throw to deny (403). */
   onLogin?: (user: SsoUser, request: FastifyRequest) => OnLoginResult | Promise<OnLoginResult>
+  /**
+   * Receives every audit event (login, failed login, logout, revocation, refresh): see
+   * docs/operations.md. Called after the reply, never awaited; what it throws is logged.
+   */
+  onAuditEvent?: AuditListener
   /** Where to land after login when `returnTo` is absent or unsafe (default `/`). */
   defaultReturnTo?: string
   /** Where to land after logout (default `/`); sent to the IdP as `post_logout_redirect_uri`. */
@@ -79,6 +85,7 @@ export interface ResolvedOptions {
   sessionStore: SsoStore | undefined
   store: SsoStore | undefined
   onLogin: SsoPluginOptions['onLogin']
+  onAuditEvent: AuditListener | undefined
   defaultReturnTo: string
   logoutRedirect: string
   errorRedirect: string | undefined
@@ -88,7 +95,7 @@ export interface ResolvedOptions {
 }
 
 const pluginKeys = [
-  'baseUrl', 'prefix', 'provider', 'session', 'store', 'onLogin', 'defaultReturnTo',
+  'baseUrl', 'prefix', 'provider', 'session', 'store', 'onLogin', 'onAuditEvent', 'defaultReturnTo',
   'logoutRedirect', 'errorRedirect', 'decorator', 'storeFailure', 'now'
 ]
 const sessionKeys = ['secret', 'key', 'keys', 'cookieName', 'idleTimeout', 'absoluteTimeout', 'sameSite', 'store']
@@ -190,6 +197,7 @@ export function resolveOptions (options: SsoPluginOptions): ResolvedOptions {
   }
 
   const onLogin = functionOption<NonNullable<SsoPluginOptions['onLogin']>>('onLogin', options.onLogin, '(user, request) => user | false')
+  const onAuditEvent = functionOption<AuditListener>('onAuditEvent', options.onAuditEvent, '(event) => void')
   const now = functionOption<() => number>('now', options.now, 'returning epoch milliseconds') ?? Date.now
   const decorator = options.decorator ?? 'user'
   if (typeof decorator !== 'string' || !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(decorator)) {
@@ -212,6 +220,7 @@ export function resolveOptions (options: SsoPluginOptions): ResolvedOptions {
     sessionStore: validateStore('session.store', session.store),
     store: validateStore('store', options.store),
     onLogin,
+    onAuditEvent,
     defaultReturnTo: validateSameOriginPath('defaultReturnTo', options.defaultReturnTo, '/', baseUrl),
     logoutRedirect: validateSameOriginPath('logoutRedirect', options.logoutRedirect, '/', baseUrl),
     errorRedirect: options.errorRedirect === undefined ? undefined : validateSameOriginPath('errorRedirect', options.errorRedirect, '/', baseUrl),

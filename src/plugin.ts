@@ -22,6 +22,9 @@ import { loginHandler } from './routes/login.ts'
 import { endSession, logoutHandler, logoutMethodNotAllowed } from './routes/logout.ts'
 import { boundUser, type SsoUser } from './user.ts'
 import { startSession } from './start-session.ts'
+import { AuditTrail } from './audit.ts'
+import { adminPortalLink } from './admin-portal.ts'
+import { authLogSerializers } from './log-redaction.ts'
 
 /** How often each instance reads revocations published by the others. */
 const revocationPollMs = 500
@@ -42,7 +45,8 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
   const ownStore = options.store === undefined
   const store = options.store ?? memoryStore({ now: options.now })
   const codec = await CookieCodec.create(options.keys, Math.ceil(options.absoluteTimeoutMs / 1000) + 86_400)
-  const revocations = new RevocationList(store, { now: options.now, ttlMs: options.absoluteTimeoutMs, log })
+  const audit = new AuditTrail({ listener: options.onAuditEvent, log, now: options.now })
+  const revocations = new RevocationList(store, { now: options.now, ttlMs: options.absoluteTimeoutMs, log, audit })
   const sessions = new SessionManager(options, codec, revocations)
   let provider
   try {
@@ -62,7 +66,8 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
     sessions,
     transactions,
     revocations,
-    refresher: new RefreshCoordinator(provider, store, codec, options.now),
+    refresher: new RefreshCoordinator(provider, store, codec, options.now, audit),
+    audit,
     loginPath,
     links: {
       login: loginPath,
@@ -79,8 +84,8 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
     fastify.addHook('onRequest', async (request) => { await sessions.load(request) })
   }
   const decorator: SsoDecorator = {
-    async revoke (filter) {
-      if (!await revocations.revokeUser(filter)) {
+    async revoke (filter, request) {
+      if (!await revocations.revokeUser(filter, { source: 'api', request })) {
         throw InvalidArgumentError('app.sso.revoke() needs at least one of userId, email or idpId, e.g. app.sso.revoke({ email: \'bob@globex.test\' }).')
       }
     },
@@ -94,6 +99,7 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
       if (safe) url.searchParams.set('returnTo', safe)
       return url.href
     },
+    adminPortalLink: (linkOptions) => adminPortalLink(core, linkOptions),
     [kCore]: core
   }
   fastify.decorate('sso', decorator)
@@ -116,6 +122,9 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
   await fastify.register(async function authRoutes (routes) {
     // The auth routes' own context: their error handler and body parsers do not touch the app.
     routes.setErrorHandler((err, request, reply) => sendError(request, reply, err, core.links))
+    // The callback's URL carries codes and tokens: the auth routes' log lines show queries redacted.
+    const logSerializers = authLogSerializers(log)
+    routes.addHook('onRoute', (route) => { route.logSerializers = Object.assign(Object.create(route.logSerializers ?? null), logSerializers) })
     // Our own parsers only, whatever the app registered: form fields as strings (a posted token,
     // a logout form), and any other body accepted and ignored (a logout posted with an empty JSON
     // body or multipart must still log out).

@@ -6,8 +6,10 @@
  * request for a session waits on the same promise; across instances, a short lock in the store
  * lets one instance refresh while the others wait for its sealed result.
  */
-import type { FastifyBaseLogger } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import type { CookieCodec } from './cookie-codec.ts'
+import { auditFailure, auditUser, type AuditTrail } from './audit.ts'
+import { IdpUnavailableError, isSsoError, StoreUnavailableError } from './errors.ts'
 import type { ProviderInstance } from './providers/provider.ts'
 import type { SessionRecord } from './session.ts'
 import type { SsoStore } from './store/store.ts'
@@ -24,12 +26,14 @@ export class RefreshCoordinator {
   readonly #store: SsoStore
   readonly #codec: CookieCodec
   readonly #now: () => number
+  readonly #audit: AuditTrail | undefined
 
-  constructor (provider: ProviderInstance, store: SsoStore, codec: CookieCodec, now: () => number) {
+  constructor (provider: ProviderInstance, store: SsoStore, codec: CookieCodec, now: () => number, audit?: AuditTrail) {
     this.#provider = provider
     this.#store = store
     this.#codec = codec
     this.#now = now
+    this.#audit = audit
   }
 
   /** Whether this session's provider state has expired and the provider can renew it. */
@@ -38,37 +42,44 @@ export class RefreshCoordinator {
     return typeof expiresAt === 'number' && expiresAt <= this.#now() && typeof this.#provider.refresh === 'function'
   }
 
-  /** The refreshed record, or `null` when the refresh failed (the user is then signed out). */
-  refresh (record: SessionRecord, log: FastifyBaseLogger): Promise<SessionRecord | null> {
+  /**
+   * The refreshed record, or `null` when the refresh failed (the user is then signed out). The
+   * refresh that runs here emits `session.refreshed` or `session.refresh_failed` for `request`.
+   */
+  refresh (record: SessionRecord, request: FastifyRequest): Promise<SessionRecord | null> {
     let pending = this.#inflight.get(record.id)
     if (!pending) {
-      pending = this.#coordinate(record, log).finally(() => this.#inflight.delete(record.id))
+      pending = this.#coordinate(record, request).finally(() => this.#inflight.delete(record.id))
       this.#inflight.set(record.id, pending)
     }
     return pending
   }
 
-  async #coordinate (record: SessionRecord, log: FastifyBaseLogger): Promise<SessionRecord | null> {
+  async #coordinate (record: SessionRecord, request: FastifyRequest): Promise<SessionRecord | null> {
     const lockKey = `refresh-lock:${record.id}`
     const resultKey = `refresh-result:${record.id}`
     try {
       const done = await this.#result(resultKey)
       if (done) return done
-      if (!await this.#store.add(lockKey, '1', lockMs)) return await this.#waitForResult(resultKey, lockKey, log)
+      if (!await this.#store.add(lockKey, '1', lockMs)) return await this.#waitForResult(resultKey, lockKey, record, request)
       try {
-        const refreshed = await this.#run(record, log)
-        if (refreshed) await this.#store.set(resultKey, this.#codec.encode(refreshed), resultMs)
+        const refreshed = await this.#run(record, request)
+        if (refreshed) {
+          await this.#store.set(resultKey, this.#codec.encode(refreshed), resultMs)
+          this.#audit?.emit({ type: 'session.refreshed', ...auditUser(refreshed.u) }, request)
+        }
         return refreshed
       } finally {
         await this.#store.delete(lockKey)
       }
     } catch (err) {
-      log.error({ err }, 'fastify-sso: the store failed during a session refresh')
+      request.log.error({ err }, 'fastify-sso: the store failed during a session refresh')
+      this.#failed(record, request, StoreUnavailableError('The session store failed during the refresh.'))
       return null
     }
   }
 
-  async #run (record: SessionRecord, log: FastifyBaseLogger): Promise<SessionRecord | null> {
+  async #run (record: SessionRecord, request: FastifyRequest): Promise<SessionRecord | null> {
     try {
       const refreshed = await this.#provider.refresh!(record.p ?? {}, record.u)
       // Fields added by onLogin stay; every field the IdP reports again replaces the old value,
@@ -77,9 +88,15 @@ export class RefreshCoordinator {
       const user = refreshed.user ? { ...withoutKeys(record.u, Object.keys(refreshed.user)), ...boundUser(refreshed.user).user } : record.u
       return { ...record, u: user, p: refreshed.session }
     } catch (err) {
-      log.info({ err: { message: (err as Error)?.message, code: (err as { code?: string })?.code } }, 'fastify-sso: session refresh failed; signing the user out')
+      if (!isSsoError(err)) request.log.info({ err: { message: (err as Error)?.message } }, 'fastify-sso: session refresh failed; signing the user out')
+      this.#failed(record, request, isSsoError(err) ? err : IdpUnavailableError())
       return null
     }
+  }
+
+  /** A refresh that signs the user out: `session.refresh_failed`, with the coded reason. */
+  #failed (record: SessionRecord, request: FastifyRequest, error: Error): void {
+    this.#audit?.emit({ type: 'session.refresh_failed', ...auditUser(record.u), ...auditFailure(error) }, request)
   }
 
   /** Another instance's refresh result for this session, if it is still current. */
@@ -90,7 +107,7 @@ export class RefreshCoordinator {
     return record && (typeof expiresAt !== 'number' || expiresAt > this.#now()) ? record : null
   }
 
-  async #waitForResult (key: string, lockKey: string, log: FastifyBaseLogger): Promise<SessionRecord | null> {
+  async #waitForResult (key: string, lockKey: string, record: SessionRecord, request: FastifyRequest): Promise<SessionRecord | null> {
     for (let waited = 0; waited < lockMs; waited += waitStepMs) {
       await new Promise(resolve => setTimeout(resolve, waitStepMs))
       const record = await this.#result(key)
@@ -99,7 +116,8 @@ export class RefreshCoordinator {
       // result just after our read); nothing there means its refresh failed.
       if (await this.#store.get(lockKey) === null) return await this.#result(key)
     }
-    log.warn('fastify-sso: gave up waiting for another instance to refresh the session')
+    request.log.warn('fastify-sso: gave up waiting for another instance to refresh the session')
+    this.#failed(record, request, IdpUnavailableError('Another instance\'s refresh of this session did not finish in time.'))
     return null
   }
 }

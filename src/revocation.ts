@@ -7,9 +7,10 @@
  * the store's feed; every instance reads the feed every `pollMs` (500 ms by default), so a
  * revocation made on one instance is enforced by all within about a second.
  */
-import type { FastifyBaseLogger } from 'fastify'
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { SsoStore } from './store/store.ts'
 import type { SsoUser } from './user.ts'
+import { auditUser, type AuditTrail, type RevocationSource } from './audit.ts'
 
 /** Which sessions to revoke: every session of the user matching any of these. */
 export interface RevokeFilter {
@@ -21,6 +22,16 @@ export interface RevokeFilter {
   idpId?: string
   /** The IdP's own session id (OIDC `sid`), as back-channel logout reports it. */
   idpSessionId?: string
+}
+
+/**
+ * Who revoked, for the `session.revoked` audit event: the source, the request that asked (its id,
+ * address and user agent go into the event) and, for one session, whose session it was.
+ */
+export interface RevocationCause {
+  source: RevocationSource
+  request?: FastifyRequest
+  user?: SsoUser
 }
 
 /** The parts of a session that revocation looks at. */
@@ -56,6 +67,14 @@ function filterKeys (filter: RevokeFilter): string[] {
   return keys
 }
 
+/** The fields of a filter an audit event names (the IdP's own ids stay out: they mean nothing to readers). */
+function revokedUser (filter: RevokeFilter): { userId?: string, email?: string } {
+  const named: { userId?: string, email?: string } = {}
+  if (filter.userId) named.userId = filter.userId
+  if (filter.email) named.email = filter.email
+  return named
+}
+
 /** The local view of every revocation, kept in step with the store's feed. */
 export class RevocationList {
   readonly #sessions = new Map<string, number>() // session id → until (ms)
@@ -66,16 +85,18 @@ export class RevocationList {
   readonly #now: () => number
   readonly #ttlMs: number
   readonly #log: FastifyBaseLogger
+  readonly #audit: AuditTrail | undefined
   #cursor: string | null = null
   #timer: NodeJS.Timeout | undefined
   #failing = false
   #syncing = false
 
-  constructor (store: SsoStore, options: { now: () => number, ttlMs: number, log: FastifyBaseLogger }) {
+  constructor (store: SsoStore, options: { now: () => number, ttlMs: number, log: FastifyBaseLogger, audit?: AuditTrail }) {
     this.#store = store
     this.#now = options.now
     this.#ttlMs = options.ttlMs
     this.#log = options.log
+    this.#audit = options.audit
   }
 
   /** True while the feed cannot be read: revocations by other instances may be missing. */
@@ -106,18 +127,26 @@ export class RevocationList {
     return revoked !== undefined && createdAt <= revoked.at
   }
 
-  /** Ends one session (logout) until `until`, when the cookie would have expired anyway. */
-  async revokeSession (id: string, until: number): Promise<void> {
+  /**
+   * Ends one session (logout) until `until`, when the cookie would have expired anyway. `by` says
+   * who, for the audit event (default: the application).
+   */
+  async revokeSession (id: string, until: number, by: RevocationCause = { source: 'api' }): Promise<void> {
     await this.#publish({ kind: 'session', id, until })
+    this.#audit?.emit({ type: 'session.revoked', source: by.source, ...auditUser(by.user) }, by.request)
   }
 
-  /** Ends every current session of a user (or of one IdP session). Returns false when the filter names nobody. */
-  async revokeUser (filter: RevokeFilter): Promise<boolean> {
+  /**
+   * Ends every current session of a user (or of one IdP session). Returns false when the filter
+   * names nobody. `by` says who, for the audit event (default: the application).
+   */
+  async revokeUser (filter: RevokeFilter, by: RevocationCause = { source: 'api' }): Promise<boolean> {
     const keys = filterKeys(filter)
     if (keys.length === 0) return false
     const at = this.#now()
     // Sessions last at most the absolute timeout: after that the revocation has nothing to match.
     for (const key of keys) await this.#publish({ kind: 'user', key, at, until: at + this.#ttlMs })
+    this.#audit?.emit({ type: 'session.revoked', source: by.source, ...auditUser(by.user), ...revokedUser(filter) }, by.request)
     return true
   }
 

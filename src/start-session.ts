@@ -6,6 +6,7 @@ import type { SsoCore } from './core.ts'
 import { isSsoError, SessionTooLargeError } from './errors.ts'
 import type { ProviderSession } from './providers/provider.ts'
 import type { SsoUser } from './user.ts'
+import { auditUser } from './audit.ts'
 
 /**
  * Creates a brand-new session (new id: no fixation), sets its cookie, and revokes the session the
@@ -30,9 +31,10 @@ export async function startSession (
   }
   sessions.setCookie(request, reply, record, value)
   if (previous) {
-    core.revocations.revokeSession(previous.id, sessions.expiresAt(previous)).catch((err: unknown) => {
+    core.revocations.revokeSession(previous.id, sessions.expiresAt(previous), { source: 'login', request, user: previous.u }).catch((err: unknown) => {
       request.log.warn({ err }, 'fastify-sso: could not revoke the replaced session')
     })
   }
-  request.log.info({ userId: user.id, provider: user.provider }, 'fastify-sso: signed in')
+  // Also the sign-in's log line (info level).
+  core.audit.emit({ type: 'login', ...auditUser(user) }, request)
 }

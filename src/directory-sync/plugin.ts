@@ -152,8 +152,11 @@ async function revokeIfDeprovisioned (request: FastifyRequest, raw: Record<strin
   const core = findCore(request.server)
   if (!user || !core) return
   try {
-    for (const email of user.emails) await core.revocations.revokeUser({ email })
-    if (user.idpId) await core.revocations.revokeUser({ idpId: user.idpId })
+    // One revocation (one audit event) per user: the first email with the IdP id, then any others.
+    const by = { source: 'webhook', request } as const
+    const [first, ...others] = user.emails
+    await core.revocations.revokeUser({ email: first, idpId: user.idpId }, by)
+    for (const email of others) await core.revocations.revokeUser({ email }, by)
   } catch (err) {
     request.log.error({ err }, 'fastify-sso: could not revoke a deprovisioned user\'s sessions')
     throw StoreUnavailableError('The sessions of the deprovisioned user could not be revoked; WorkOS will deliver the event again.')

@@ -23,6 +23,7 @@ import { booleanOption, optionError, optionsObject, parseHttpUrl, positiveIntege
 import { sha256 } from '../crypto.ts'
 import { asymmetricAlgorithms, clockToleranceSeconds, hmacAlgorithms, joseFailure, remoteKeySet } from './kit/jwt-keys.ts'
 import { mapClaims, type ClaimNames } from './kit/profile.ts'
+import { idpTarget } from './kit/idp-trace.ts'
 import { firstUse } from '../store/single-use.ts'
 import type { CallbackRequest, LoginTransaction, ProviderContext, ProviderInstance, SignIn, SsoProvider } from './provider.ts'
 
@@ -100,7 +101,7 @@ interface Settings {
   name: string
 }
 
-function validateKey (options: JwtProviderOptions): Settings['key'] {
+function validateKey (options: JwtProviderOptions, name: string, connection: string | undefined): Settings['key'] {
   const sources = (['secret', 'publicKey', 'jwksUri'] as const).filter(name => options[name] !== undefined)
   if (sources.length !== 1) {
     throw optionError('jwtProvider.secret', 'needs exactly one key: secret (HS*), publicKey (PEM, JWK or KeyObject) or jwksUri.')
@@ -122,7 +123,7 @@ function validateKey (options: JwtProviderOptions): Settings['key'] {
   if (wrong) {
     throw optionError('jwtProvider.algorithms', `with a public key only ${asymmetricAlgorithms.join(', ')} are accepted (got ${JSON.stringify(wrong)}): an HMAC algorithm here would let anyone holding the public key sign tokens.`)
   }
-  if (options.jwksUri !== undefined) return remoteKeySet(parseHttpUrl('jwtProvider.jwksUri', options.jwksUri))
+  if (options.jwksUri !== undefined) return remoteKeySet(parseHttpUrl('jwtProvider.jwksUri', options.jwksUri), idpTarget(name, connection))
   try {
     const key = options.publicKey
     const publicKey = typeof key === 'string' ? createPublicKey(key)
@@ -148,10 +149,11 @@ function claimList (option: string, value: unknown, fallback: string[]): string[
   return list
 }
 
-function validate (options: JwtProviderOptions): Settings {
+function validate (options: JwtProviderOptions, context: ProviderContext): Settings {
   optionsObject('jwtProvider', options, knownOptions, '{ loginUrl, algorithms, secret | publicKey | jwksUri }')
   const loginUrl = parseHttpUrl('jwtProvider.loginUrl', options.loginUrl)
-  const key = validateKey(options)
+  const name = providerName('jwtProvider.name', options.name, 'jwt')
+  const key = validateKey(options, name, context.connectionId)
   for (const name of ['tokenParam', 'stateParam', 'returnToParam'] as const) {
     const value = options[name]
     if (value !== undefined && (typeof value !== 'string' || !parameterName.test(value))) {
@@ -168,7 +170,6 @@ function validate (options: JwtProviderOptions): Settings {
   const names = optionsObject<JwtClaimNames>('jwtProvider.claims', options.claims ?? {}, Object.keys(defaultClaims), 'claim names such as { email: \'mail\' }')
   // JWT IdPs have no email_verified convention: the email is whatever the IdP signed.
   const claims = { emailVerified: [], ...Object.fromEntries(Object.entries(defaultClaims).map(([field, fallback]) => [field, claimList(field, names[field as keyof JwtClaimNames], fallback)])) } as unknown as ClaimNames
-  const name = providerName('jwtProvider.name', options.name, 'jwt')
   return {
     loginUrl,
     key,
@@ -206,7 +207,7 @@ function validate (options: JwtProviderOptions): Settings {
 export function jwtProvider (options: JwtProviderOptions): SsoProvider {
   return {
     name: 'jwt',
-    setup: (context) => new JwtProvider(validate(options), context)
+    setup: (context) => new JwtProvider(validate(options, context), context)
   }
 }
 

@@ -11,6 +11,8 @@
  *   rotation at the IdP is accepted at once, and an unknown key is still refused.
  * - Discovery is lazy (an IdP outage at boot does not stop the app), cached, retried after a
  *   failure; every request to the IdP times out after 10 seconds.
+ * - Every request to the IdP (discovery, token, user-info, JWKS) goes through one traced fetch
+ *   (`fastify-sso:idp`), so OpenTelemetry can show it as a span.
  */
 import * as client from 'openid-client'
 import type { JWTVerifyGetKey } from 'jose'
@@ -22,6 +24,7 @@ import { mapOidcError } from './oidc-errors.ts'
 import { verifyLogoutToken, type LogoutTokenClaims } from './oidc-logout-token.ts'
 import { asymmetricAlgorithms, clockToleranceSeconds, remoteKeySet } from './kit/jwt-keys.ts'
 import { idpRequestTimeoutMs } from './kit/idp-call.ts'
+import { idpTarget, tracedFetch, type IdpTarget } from './kit/idp-trace.ts'
 import { loginHint } from './kit/login-hint.ts'
 import { mapClaims, standardClaimNames } from './kit/profile.ts'
 import type { CallbackRequest, LoginRequest, LoginTransaction, ProviderContext, ProviderInstance, ProviderSession, SignIn, SsoProvider } from './provider.ts'
@@ -157,11 +160,25 @@ class OidcProvider implements ProviderInstance {
   #exchange: { discovered: client.Configuration, config: client.Configuration } | undefined
   readonly #tokenResponses = new Map<string, TokenResponse>()
   #logoutKeys: JWTVerifyGetKey | undefined
+  /** Who its requests are traced as. */
+  readonly #idp: IdpTarget
 
   constructor (settings: Settings, context: ProviderContext) {
     this.#settings = settings
     this.#context = context
     this.name = settings.name
+    this.#idp = idpTarget(settings.name, context.connectionId)
+  }
+
+  /** The traced fetch for the endpoints of this discovery: `token`, `userinfo`, `jwks`. */
+  #fetchFor (discovered: client.Configuration): client.CustomFetch {
+    const metadata = discovered.serverMetadata()
+    const operations = new Map<string, string>()
+    for (const [operation, endpoint] of [['token', metadata.token_endpoint], ['userinfo', metadata.userinfo_endpoint], ['jwks', metadata.jwks_uri]] as const) {
+      const url = URL.parse(endpoint ?? '')
+      if (url) operations.set(url.origin + url.pathname, operation)
+    }
+    return tracedFetch<client.CustomFetchOptions>(this.#idp, url => operations.get(url.origin + url.pathname) ?? 'request')
   }
 
   /** Discovery, cached; a failure is not cached, so the next login tries again. */
@@ -179,7 +196,8 @@ class OidcProvider implements ProviderInstance {
     try {
       config = await client.discovery(issuer, clientId, this.#clientMetadata(), this.#settings.auth, {
         execute: insecure ? [client.allowInsecureRequests] : [],
-        timeout: requestTimeout
+        timeout: requestTimeout,
+        [client.customFetch]: tracedFetch<client.CustomFetchOptions>(this.#idp, 'discovery')
       })
     } catch (err) {
       const reason = mapOidcError(err, 'discovery').message
@@ -221,10 +239,11 @@ class OidcProvider implements ProviderInstance {
     // Normalised: openid-client fetches `new URL(token_endpoint).href`, which differs from the raw
     // metadata string when the IdP writes it unnormalised (`:443`, `/./`, upper-case scheme).
     const tokenEndpoint = URL.parse(discovered.serverMetadata().token_endpoint ?? '')?.href
+    const traced = this.#fetchFor(discovered)
     config[client.customFetch] = async (url, init) => {
       const toTokenEndpoint = tokenEndpoint !== undefined && URL.parse(String(url))?.href === tokenEndpoint
       if (replay && toTokenEndpoint) return new Response(replay.body, { status: replay.status, headers: { 'content-type': replay.contentType } })
-      const response = await fetch(url, init as RequestInit)
+      const response = await traced(url, init)
       // Keyed by the PKCE verifier: unique to one login transaction and secret, unlike the code.
       const verifier = init.body instanceof URLSearchParams ? init.body.get('code_verifier') : null
       if (replay || !toTokenEndpoint || !response.ok || verifier === null) return response
@@ -344,7 +363,7 @@ class OidcProvider implements ProviderInstance {
    */
   async verifyLogoutToken (token: string): Promise<LogoutTokenClaims> {
     const metadata = (await this.#discover()).serverMetadata()
-    this.#logoutKeys ??= remoteKeySet(new URL(metadata.jwks_uri!))
+    this.#logoutKeys ??= remoteKeySet(new URL(metadata.jwks_uri!), this.#idp)
     return verifyLogoutToken(token, {
       issuer: metadata.issuer,
       clientId: this.#settings.clientId,

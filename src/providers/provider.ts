@@ -38,6 +38,8 @@ export interface ProviderContext {
   log: FastifyBaseLogger
   /** Clock in epoch milliseconds (injectable for tests). */
   now: () => number
+  /** The connection this instance serves, when the app has many; reported with its IdP calls' traces. */
+  connectionId?: string
 }
 
 /** The parts of `GET /login` a provider may use. */
@@ -127,8 +129,37 @@ export interface ProviderInstance {
    * error (`BackchannelLogoutError`) for an invalid token. The plugin checks `jti` reuse itself.
    */
   verifyLogoutToken?(token: string): Promise<{ jti: string, exp: number, sid?: string, sub?: string }>
+  /**
+   * A WorkOS Admin Portal link for an organization's IT admin (`app.sso.adminPortalLink()`):
+   * only WorkOS providers have one. Arguments are already checked; throws a coded error.
+   */
+  adminPortalLink?(request: AdminPortalRequest): Promise<string>
   /** Releases timers and connections when the app closes. */
   close?(): Promise<void>
+}
+
+/**
+ * What the Admin Portal opens on (the WorkOS `intent`).
+ *
+ * @example
+ * ```ts
+ * const intent: AdminPortalIntent = 'dsync' // set up directory sync
+ * ```
+ */
+export type AdminPortalIntent = 'sso' | 'dsync' | 'domain_verification' | 'audit_logs' | 'log_streams'
+
+/**
+ * The checked arguments of `app.sso.adminPortalLink()`; `returnUrl` is absolute, on the app's origin.
+ *
+ * @example
+ * ```ts
+ * const request: AdminPortalRequest = { organizationId: 'org_01H…', intent: 'sso', returnUrl: 'https://app.example.com/settings' }
+ * ```
+ */
+export interface AdminPortalRequest {
+  organizationId: string
+  intent: AdminPortalIntent
+  returnUrl?: string
 }
 
 /**

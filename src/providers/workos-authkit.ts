@@ -22,8 +22,9 @@ import { oneOf, optionError, optionsObject } from '../option-checks.ts'
 import type { RawUser, SsoUser } from '../user.ts'
 import { hintedDomain, loginHint } from './kit/login-hint.ts'
 import { displayName } from './kit/profile.ts'
-import type { CallbackRequest, LoginRequest, LoginTransaction, ProviderContext, ProviderInstance, ProviderSession, Refreshed, SignIn, SsoProvider } from './provider.ts'
-import { callWorkOS, isWorkOSId, workosClient, type WorkOSCredentials } from './workos-shared.ts'
+import { idpTarget, type IdpTarget } from './kit/idp-trace.ts'
+import type { AdminPortalRequest, CallbackRequest, LoginRequest, LoginTransaction, ProviderContext, ProviderInstance, ProviderSession, Refreshed, SignIn, SsoProvider } from './provider.ts'
+import { callWorkOS, isWorkOSId, workosAdminPortalLink, workosClient, workosUrl, type WorkOSCredentials } from './workos-shared.ts'
 
 /**
  * Options of {@link workosAuthKit}.
@@ -111,10 +112,13 @@ class WorkOSAuthKitProvider implements ProviderInstance {
   readonly name = providerName
   readonly #settings: Settings
   readonly #context: ProviderContext
+  /** Who its WorkOS calls are traced as. */
+  readonly #idp: IdpTarget
 
   constructor (settings: Settings, context: ProviderContext) {
     this.#settings = settings
     this.#context = context
+    this.#idp = idpTarget(providerName, context.connectionId)
   }
 
   loginRouting ({ query }: LoginRequest): Record<string, string> {
@@ -145,7 +149,7 @@ class WorkOSAuthKitProvider implements ProviderInstance {
       organizationId: transaction.routing.organization,
       screenHint
     }
-    return new URL(await callWorkOS('authorization URL', () => this.#settings.client.userManagement.getAuthorizationUrl(options)))
+    return workosUrl('authorization URL', () => this.#settings.client.userManagement.getAuthorizationUrl(options))
   }
 
   async callback ({ transaction, params }: CallbackRequest): Promise<SignIn> {
@@ -154,7 +158,7 @@ class WorkOSAuthKitProvider implements ProviderInstance {
     const code = params.code
     if (!code || code.length > 1024) throw InvalidCallbackError('WorkOS\'s answer has no usable authorization code.')
     const { client, clientId } = this.#settings
-    const answer = await callWorkOS('code exchange', () => client.userManagement.authenticateWithCode({ clientId, code, codeVerifier: transaction.codeVerifier }))
+    const answer = await callWorkOS(this.#idp, 'code exchange', () => client.userManagement.authenticateWithCode({ clientId, code, codeVerifier: transaction.codeVerifier }))
     const signedIn = signedInFrom(answer)
     const organization = this.#settings.organizationId ?? transaction.routing.organization
     if (organization !== undefined && signedIn.user.organizationId !== organization) {
@@ -168,7 +172,7 @@ class WorkOSAuthKitProvider implements ProviderInstance {
     const refreshToken = session.rt
     if (typeof refreshToken !== 'string' || refreshToken.length === 0) throw TokenRejectedError('The session has no refresh token.')
     const { client, clientId } = this.#settings
-    const answer = await callWorkOS('token refresh', () => client.userManagement.authenticateWithRefreshToken({ clientId, refreshToken }))
+    const answer = await callWorkOS(this.#idp, 'token refresh', () => client.userManagement.authenticateWithRefreshToken({ clientId, refreshToken }))
     const refreshed = signedInFrom(answer)
     if (refreshed.user.id !== user.id) throw TokenRejectedError('WorkOS refreshed the session of another user.')
     if (refreshed.user.organizationId !== (typeof session.org === 'string' ? session.org : undefined)) {
@@ -184,7 +188,11 @@ class WorkOSAuthKitProvider implements ProviderInstance {
     if (typeof sessionId !== 'string' || sessionId.length === 0) return null
     // WorkOS ends its session when the browser visits this URL, then returns to our logoutRedirect
     // (which must be listed as a sign-out redirect in the dashboard).
-    return new URL(await callWorkOS('logout URL', () => this.#settings.client.userManagement.getLogoutUrl({ sessionId, returnTo: postLogoutRedirectUri })))
+    return workosUrl('logout URL', () => this.#settings.client.userManagement.getLogoutUrl({ sessionId, returnTo: postLogoutRedirectUri }))
+  }
+
+  adminPortalLink (request: AdminPortalRequest): Promise<string> {
+    return workosAdminPortalLink(this.#settings.client, this.#idp, request)
   }
 }
 

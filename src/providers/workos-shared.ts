@@ -1,15 +1,17 @@
 /**
  * What the two WorkOS providers (`workosSso`, `workosAuthKit`) share: the SDK client and its
- * options, the 10-second deadline on every WorkOS call, the mapping of SDK exceptions onto our
- * coded errors, and how long WorkOS lookups are cached.
+ * options, the 10-second deadline and the trace of every WorkOS call, the mapping of SDK
+ * exceptions onto our coded errors, how long WorkOS lookups are cached, and Admin Portal links.
  *
  * Every call to WorkOS goes through {@link callWorkOS}, so that no SDK exception (HTTP error,
  * network failure, malformed answer, timeout) ever reaches the user as a 500 or a stack trace.
  */
 import { WorkOS } from '@workos-inc/node'
-import { IdpError, IdpUnavailableError, InvalidGrantError, isSsoError, type SsoError } from '../errors.ts'
+import { IdpError, IdpUnavailableError, InvalidArgumentError, InvalidGrantError, isSsoError, NotSupportedError, type SsoError } from '../errors.ts'
 import { optionError } from '../option-checks.ts'
 import { idpCall, idpRequestTimeoutMs } from './kit/idp-call.ts'
+import type { IdpTarget } from './kit/idp-trace.ts'
+import type { AdminPortalRequest } from './provider.ts'
 
 /** How long WorkOS lookups (organizations by domain, an organization's domains) are cached. */
 export const workosCacheMs = 5 * 60_000
@@ -88,13 +90,58 @@ export function isWorkOSId (value: unknown, prefix: string): value is string {
 }
 
 /**
- * Runs one WorkOS call with the 10 s deadline and turns whatever it throws into a coded error.
- * `step` names the call in messages and logs ("code exchange", "organization lookup"…).
+ * Runs one WorkOS API call with the 10 s deadline, traced (`fastify-sso:idp`, operation `step`),
+ * and turns whatever it throws into a coded error. `step` names the call in messages, logs and
+ * traces ("code exchange", "organization lookup"…).
  */
-export function callWorkOS<T> (step: string, call: () => Promise<T> | T): Promise<T> {
+export function callWorkOS<T> (target: IdpTarget, step: string, call: () => Promise<T> | T): Promise<T> {
   // The SDK's own timeout covers one request; this deadline also covers its retries and a
   // client passed in by the application with other settings.
-  return idpCall(call, err => mapWorkOSError(err, step))
+  return idpCall({ ...target, operation: step }, call, err => mapWorkOSError(err, step))
+}
+
+/**
+ * A URL the SDK builds locally (authorization, logout): no request, so no deadline and no trace;
+ * whatever the SDK throws becomes a coded error.
+ */
+export async function workosUrl (step: string, build: () => string | Promise<string>): Promise<URL> {
+  try {
+    return new URL(await build())
+  } catch (err) {
+    throw mapWorkOSError(err, step)
+  }
+}
+
+/** The SDK's Admin Portal API (`generateLink`). */
+interface PortalApi {
+  generateLink(options: { organization: string, intent: string, returnUrl?: string }): Promise<{ link?: unknown }>
+}
+
+/**
+ * A WorkOS Admin Portal link (`portal.generateLink`) for one organization, valid five minutes.
+ * Shared by both WorkOS providers.
+ */
+export async function workosAdminPortalLink (client: WorkOS, target: IdpTarget, request: AdminPortalRequest): Promise<string> {
+  const { organizationId, intent, returnUrl } = request
+  if (!isWorkOSId(organizationId, 'org')) {
+    throw InvalidArgumentError(`app.sso.adminPortalLink() needs a WorkOS organization id such as org_01H… (got ${JSON.stringify(organizationId).slice(0, 80)}).`)
+  }
+  // `adminPortal` since SDK 11; `portal` in the SDKs before it (an application may pass its own client).
+  const sdk = client as unknown as Record<'adminPortal' | 'portal', PortalApi | undefined>
+  const portal = sdk.adminPortal ?? sdk.portal
+  if (typeof portal?.generateLink !== 'function') throw NotSupportedError('This WorkOS client has no adminPortal.generateLink(): upgrade @workos-inc/node.')
+  const answer = await callWorkOS(target, 'admin portal link', async () => {
+    try {
+      return await portal.generateLink({ organization: organizationId, intent, ...(returnUrl ? { returnUrl } : {}) })
+    } catch (err) {
+      // The application passed an organization WorkOS does not know: its mistake, not WorkOS's.
+      if ((err as { status?: unknown })?.status === 404) throw InvalidArgumentError(`WorkOS has no organization ${organizationId}: pass the WorkOS id of the user's organization (user.organizationId).`)
+      throw err
+    }
+  })
+  const link = URL.parse(typeof answer?.link === 'string' ? answer.link : '')
+  if (!link || (link.protocol !== 'https:' && link.protocol !== 'http:')) throw IdpUnavailableError('WorkOS answered the admin portal link request without a link.')
+  return link.href
 }
 
 /** Error codes in a WorkOS 4xx answer that mean "this code or token is spent or invalid". */

@@ -25,8 +25,9 @@ import { jsonBytes, type RawUser } from '../user.ts'
 import { cachedLookup } from './kit/cached-lookup.ts'
 import { emailDomain, loginDomain, loginHint } from './kit/login-hint.ts'
 import { displayName } from './kit/profile.ts'
-import type { CallbackRequest, LoginRequest, LoginTransaction, ProviderContext, ProviderInstance, RestartLogin, SignIn, SsoProvider } from './provider.ts'
-import { callWorkOS, isWorkOSId, workosCacheMs, workosClient, type WorkOSCredentials } from './workos-shared.ts'
+import { idpTarget, type IdpTarget } from './kit/idp-trace.ts'
+import type { AdminPortalRequest, CallbackRequest, LoginRequest, LoginTransaction, ProviderContext, ProviderInstance, RestartLogin, SignIn, SsoProvider } from './provider.ts'
+import { callWorkOS, isWorkOSId, workosAdminPortalLink, workosCacheMs, workosClient, workosUrl, type WorkOSCredentials } from './workos-shared.ts'
 
 /**
  * Where a domain's users sign in: an organization (its active connection) or one connection.
@@ -160,10 +161,13 @@ class WorkOSSsoProvider implements ProviderInstance {
   readonly acceptsUnsolicited: boolean
   readonly #settings: Settings
   readonly #context: ProviderContext
+  /** Who its WorkOS calls are traced as. */
+  readonly #idp: IdpTarget
 
   constructor (settings: Settings, context: ProviderContext) {
     this.#settings = settings
     this.#context = context
+    this.#idp = idpTarget(providerName, context.connectionId)
     this.acceptsUnsolicited = settings.allowIdpInitiated
   }
 
@@ -215,7 +219,7 @@ class WorkOSSsoProvider implements ProviderInstance {
       throw InvalidOptionError(`fastify-sso: workosSso.domainRouting returned ${JSON.stringify(route)} for ${domain}; it must return { organizationId: 'org_…' }, { connectionId: 'conn_…' } or null.`)
     }
     const organization = await cachedLookup(this.#context.store, `workos:domain:${domain}`, workosCacheMs, async () => {
-      const list = await callWorkOS('organization lookup', () => client.organizations.listOrganizations({ domains: [domain], limit: 10 }))
+      const list = await callWorkOS(this.#idp, 'organization lookup', () => client.organizations.listOrganizations({ domains: [domain], limit: 10 }))
       // Only verified domains route: anyone can add a pending domain to an organization they own.
       const owners = list.data.filter(org => org.domains.some(entry => entry.domain.toLowerCase() === domain && isVerified(entry)))
       if (owners.length > 1) this.#context.log.warn({ domain }, 'fastify-sso: several WorkOS organizations have this verified domain; domain routing refuses it')
@@ -241,7 +245,7 @@ class WorkOSSsoProvider implements ProviderInstance {
       domainHint: loginDomain(query),
       ...target
     } as SSOAuthorizationURLOptions
-    return new URL(await callWorkOS('authorization URL', () => this.#settings.client.sso.getAuthorizationUrl(options)))
+    return workosUrl('authorization URL', () => this.#settings.client.sso.getAuthorizationUrl(options))
   }
 
   async callback (request: CallbackRequest): Promise<SignIn | RestartLogin> {
@@ -251,13 +255,17 @@ class WorkOSSsoProvider implements ProviderInstance {
     if (!code || code.length > 1024) throw InvalidCallbackError('WorkOS\'s answer has no usable authorization code.')
     const { client, clientId } = this.#settings
     // An IdP-initiated code was issued without a PKCE challenge: it is exchanged with the API key alone.
-    const { profile } = await callWorkOS('code exchange', () => client.sso.getProfileAndToken({ code, clientId, codeVerifier: transaction?.codeVerifier }))
+    const { profile } = await callWorkOS(this.#idp, 'code exchange', () => client.sso.getProfileAndToken({ code, clientId, codeVerifier: transaction?.codeVerifier }))
     if (typeof profile?.id !== 'string' || typeof profile.connectionId !== 'string') {
       throw IdpUnavailableError('WorkOS returned a profile without an id or connection.')
     }
     if (!transaction) return this.#restart(profile)
     this.#bindTenant(profile, transaction.routing)
     return { user: mapProfile(profile, await this.#emailDomainStatus(profile)) }
+  }
+
+  adminPortalLink (request: AdminPortalRequest): Promise<string> {
+    return workosAdminPortalLink(this.#settings.client, this.#idp, request)
   }
 
   /**
@@ -305,7 +313,7 @@ class WorkOSSsoProvider implements ProviderInstance {
     const organizationId = profile.organizationId
     if (!isWorkOSId(organizationId, 'org')) return undefined // social logins have no organization
     const domains = await cachedLookup(this.#context.store, `workos:org-domains:${organizationId}`, workosCacheMs, async () => {
-      const organization = await callWorkOS('organization lookup', () => this.#settings.client.organizations.getOrganization(organizationId))
+      const organization = await callWorkOS(this.#idp, 'organization lookup', () => this.#settings.client.organizations.getOrganization(organizationId))
       return organization.domains.filter(isVerified).map(entry => entry.domain.toLowerCase())
     })
     const domain = emailDomain(profile.email)

@@ -21,7 +21,7 @@ export function backchannelLogoutHandler (core: SsoCore) {
       const claims = await core.provider.verifyLogoutToken!(values.logout_token)
       const ttl = Math.max(60_000, claims.exp * 1000 - core.options.now())
       if (!await firstUse(core.store, `logout-jti:${sha256(claims.jti)}`, ttl, request.log)) throw BackchannelLogoutError('This logout_token was already used.')
-      await core.revocations.revokeUser(claims.sid ? { idpSessionId: claims.sid } : { userId: claims.sub })
+      await core.revocations.revokeUser(claims.sid ? { idpSessionId: claims.sid } : { userId: claims.sub }, { source: 'backchannel', request })
       request.log.info({ sid: claims.sid !== undefined, sub: claims.sub !== undefined }, 'fastify-sso: back-channel logout')
       return reply.code(200).send()
     } catch (err) {

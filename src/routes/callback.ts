@@ -11,7 +11,8 @@ import {
   IdpError, IdpUnavailableError, InvalidCallbackError, InvalidOptionError, isSsoError, LoginDeniedError, StateMismatchError,
   TransactionExpiredError, TransactionMissingError, TransactionReplayedError
 } from '../errors.ts'
-import { sendError } from '../error-reply.ts'
+import { sendError, toSsoError } from '../error-reply.ts'
+import { auditFailure, auditUser, type AuditInput } from '../audit.ts'
 import { sha256 } from '../crypto.ts'
 import { safeReturnTo } from '../return-to.ts'
 import { withTimeout } from '../timeout.ts'
@@ -31,15 +32,21 @@ const maxIdpMessage = 300
 export function callbackHandler (core: SsoCore) {
   return async function callback (request: FastifyRequest, reply: FastifyReply) {
     reply.header('cache-control', 'no-store')
+    const attempt: LoginAttempt = { provider: core.provider.name }
     try {
-      return await finishLogin(core, request, reply)
+      return await finishLogin(core, request, reply, attempt)
     } catch (err) {
-      return sendError(request, reply, providerFailure(err, request), core.links)
+      const error = toSsoError(providerFailure(err, request), request)
+      core.audit.emit({ type: 'login.failed', ...attempt, ...auditFailure(error) }, request)
+      return sendError(request, reply, error, core.links)
     }
   }
 }
 
-async function finishLogin (core: SsoCore, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+/** What a failed login's audit event can say: who, where, as far as the callback got. */
+type LoginAttempt = Omit<AuditInput, 'type'>
+
+async function finishLogin (core: SsoCore, request: FastifyRequest, reply: FastifyReply, attempt: LoginAttempt): Promise<FastifyReply> {
   const method = request.method === 'POST' ? 'POST' : 'GET'
   const { values: params, repeated } = singleParams(method === 'POST' ? request.body : request.query)
   const ambiguous = repeated.filter(name => protocolParams.includes(name))
@@ -53,6 +60,9 @@ async function finishLogin (core: SsoCore, request: FastifyRequest, reply: Fasti
     throw IdpError(`The identity provider refused the sign-in (${params.error}${description})`.slice(0, maxIdpMessage) + '.')
   }
   const transaction = await consumeTransaction(core, request, reply, params)
+  // The tenant the login was started for (routing checked at /login), for a failure's audit event.
+  if (transaction?.routing.organization) attempt.organizationId = transaction.routing.organization
+  if (transaction?.routing.connection) attempt.connectionId = transaction.routing.connection
 
   // The URL the IdP sent the browser to, rebuilt from configuration (never from Host).
   const url = new URL(core.options.redirectUri)
@@ -64,7 +74,7 @@ async function finishLogin (core: SsoCore, request: FastifyRequest, reply: Fasti
     return startLogin(core, request, reply, core.options.defaultReturnTo, {}, outcome.restart)
   }
   const returnTo = transaction?.returnTo ?? safeReturnTo(outcome.returnTo, core.options.baseUrl, core.options.defaultReturnTo)
-  return signIn(core, request, reply, outcome, returnTo)
+  return signIn(core, request, reply, outcome, returnTo, attempt)
 }
 
 /**
@@ -102,8 +112,10 @@ async function consumeTransaction (
   return transaction
 }
 
-async function signIn (core: SsoCore, request: FastifyRequest, reply: FastifyReply, outcome: SignIn, returnTo: string): Promise<FastifyReply> {
+async function signIn (core: SsoCore, request: FastifyRequest, reply: FastifyReply, outcome: SignIn, returnTo: string, attempt: LoginAttempt): Promise<FastifyReply> {
   const { user: bounded, droppedClaims } = boundUser(outcome.user)
+  // From here on a refusal (onLogin, session too large) knows who was refused.
+  Object.assign(attempt, auditUser(bounded))
   if (droppedClaims) request.log.info('fastify-sso: the raw claims were too large for the session cookie and were left out of user.claims')
   const user = await applyOnLogin(core, bounded, request)
 

@@ -4,7 +4,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { SsoCore } from '../core.ts'
-import { sendError } from '../error-reply.ts'
+import { sendError, toSsoError } from '../error-reply.ts'
+import { auditFailure } from '../audit.ts'
 import { safeReturnTo } from '../return-to.ts'
 import { withTimeout } from '../timeout.ts'
 import { singleParams } from './params.ts'
@@ -31,7 +32,9 @@ export function loginHandler (core: SsoCore) {
       const returnTo = safeReturnTo(values.returnTo, core.options.baseUrl, core.options.defaultReturnTo)
       return await startLogin(core, request, reply, returnTo, values)
     } catch (err) {
-      return sendError(request, reply, err, core.links)
+      const error = toSsoError(err, request)
+      core.audit.emit({ type: 'login.failed', provider: core.provider.name, ...auditFailure(error) }, request)
+      return sendError(request, reply, error, core.links)
     }
   }
 }

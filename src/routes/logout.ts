@@ -8,6 +8,7 @@ import type { SsoCore } from '../core.ts'
 import { CrossSiteRequestError, MethodNotAllowedError } from '../errors.ts'
 import { sendError } from '../error-reply.ts'
 import { withTimeout } from '../timeout.ts'
+import { auditUser } from '../audit.ts'
 
 /**
  * Logout CSRF: refuse when the browser says the request came from another site. Requests with
@@ -20,13 +21,18 @@ export function isCrossSite (request: FastifyRequest, origin: string): boolean {
   return requestOrigin !== undefined && requestOrigin !== origin
 }
 
-/** Ends the request's session: revokes its id until it would have expired, clears the cookie. */
+/**
+ * Ends the request's session: revokes its id until it would have expired, clears the cookie.
+ * A session that existed is a `logout` audit event (and its revocation a `session.revoked`).
+ */
 export async function endSession (core: SsoCore, request: FastifyRequest, reply?: FastifyReply): Promise<void> {
   const { sessions } = core
   const record = sessions.read(request).record
   if (reply) await sessions.clear(request, reply)
   else sessions.forget(request)
-  if (record) await core.revocations.revokeSession(record.id, sessions.expiresAt(record))
+  if (!record) return
+  core.audit.emit({ type: 'logout', ...auditUser(record.u) }, request)
+  await core.revocations.revokeSession(record.id, sessions.expiresAt(record), { source: 'logout', request, user: record.u })
 }
 
 export function logoutHandler (core: SsoCore) {

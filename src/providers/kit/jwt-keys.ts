@@ -3,9 +3,10 @@
  * tolerance, one policy for fetching a remote key set, and what jose's failures mean for the user.
  * Shared by the OpenID Connect provider (back-channel logout tokens) and the JWT redirect provider.
  */
-import { createRemoteJWKSet, errors as joseErrors, type JWTVerifyGetKey } from 'jose'
+import { createRemoteJWKSet, customFetch, errors as joseErrors, type JWTVerifyGetKey } from 'jose'
 import { IdpUnavailableError, isSsoError, TokenRejectedError, type SsoError } from '../../errors.ts'
 import { idpRequestTimeoutMs } from './idp-call.ts'
+import { tracedFetch, type IdpTarget } from './idp-trace.ts'
 
 /** Signature algorithms that prove the IdP signed (a public key verifies): never `none`, never HMAC. */
 export const asymmetricAlgorithms: readonly string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']
@@ -21,16 +22,17 @@ const unknownKidRefetchMs = 1000
  * An IdP's JWKS, fetched on first use and cached. A token naming a key we have not seen makes us
  * fetch the set again at once (the IdP rotated its keys), but no more than once a second: tokens
  * reach us from browsers and from anyone who can post, so a stream of made-up key ids must not turn
- * into a stream of requests to the IdP. Every fetch times out after 10 seconds.
+ * into a stream of requests to the IdP. Every fetch times out after 10 seconds and is traced as a
+ * `jwks` call of `target` (`fastify-sso:idp`).
  *
  * @example
  * ```ts
- * const keys = remoteKeySet(new URL('https://idp.example.com/.well-known/jwks.json'))
+ * const keys = remoteKeySet(new URL('https://idp.example.com/.well-known/jwks.json'), idpTarget('jwt'))
  * await jwtVerify(token, keys, { algorithms: ['RS256'] })
  * ```
  */
-export function remoteKeySet (url: URL, now: () => number = Date.now): JWTVerifyGetKey {
-  const jwks = createRemoteJWKSet(url, { timeoutDuration: idpRequestTimeoutMs, cooldownDuration: 30_000 })
+export function remoteKeySet (url: URL, target: IdpTarget, now: () => number = Date.now): JWTVerifyGetKey {
+  const jwks = createRemoteJWKSet(url, { timeoutDuration: idpRequestTimeoutMs, cooldownDuration: 30_000, [customFetch]: tracedFetch(target, 'jwks') })
   let lastForced = 0
   return async (header, token) => {
     try {
