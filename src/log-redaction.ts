@@ -10,8 +10,8 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 
 /** Query parameters whose values are kept in logs: where to land and how the login was routed. */
 const keptParams = new Set(['returnTo', 'organization', 'connection', 'domain', 'provider', 'screen_hint', 'error'])
-/** A parameter name that looks like one (anything else, e.g. a token sent as a bare key, is hidden too). */
-const paramName = /^[A-Za-z0-9_.-]{1,64}$/
+/** A parameter name that looks like one (anything else, e.g. a token sent as a key, is hidden too). */
+const paramName = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/
 const redacted = '[redacted]'
 
 /** A request serializer as pino calls it. */
@@ -33,7 +33,9 @@ export function redactUrl (url: string): string {
   const query = url.slice(index + 1, hash < 0 ? undefined : hash)
   const pairs = query.split('&').filter(Boolean).map(pair => {
     const equals = pair.indexOf('=')
-    const name = equals < 0 ? pair : pair.slice(0, equals)
+    // A key without a value is no parameter of ours: it may be a token sent bare.
+    if (equals < 0) return redacted
+    const name = pair.slice(0, equals)
     if (!paramName.test(name)) return redacted
     if (keptParams.has(name)) return pair
     return `${name}=${redacted}`
