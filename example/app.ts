@@ -11,6 +11,7 @@ import { exampleConfig, type Env, type ExampleConfig } from './config.ts'
 import { checkPassword, localUser } from './local-users.ts'
 import { dashboardPage, homePage } from './pages.ts'
 import { DevDirectory, directoryRoutes } from './directories.ts'
+import { AuditLog, auditRoutes } from './audit.ts'
 
 export interface StartOptions {
   /** Port on 127.0.0.1 (default: PORT, else 3000; 0 picks a free one). The app is http://localhost:<port>. */
@@ -84,6 +85,8 @@ async function buildApp (app: FastifyInstance, config: ExampleConfig, baseUrl: s
 
   // Who may sign in through SSO. The directory section below refuses deprovisioned users.
   const signInPolicy = { allows: (_user: SsoUser): boolean => true }
+  // Sign-in events for the audit page (example/audit.ts).
+  const auditLog = new AuditLog()
 
   await app.register(ssoPlugin, {
     baseUrl,
@@ -92,7 +95,8 @@ async function buildApp (app: FastifyInstance, config: ExampleConfig, baseUrl: s
     // Failed logins come back to the home page, which explains the code (see pages.ts).
     errorRedirect: '/',
     defaultReturnTo: '/dashboard',
-    onLogin: (user) => signInPolicy.allows(user)
+    onLogin: (user) => signInPolicy.allows(user),
+    onAuditEvent: auditLog.record
   })
 
   // Plain HTML form posts for the password login (the plugin's auth routes parse their own).
@@ -122,8 +126,9 @@ async function buildApp (app: FastifyInstance, config: ExampleConfig, baseUrl: s
   })
 
   app.get('/dashboard', { preHandler: requireUser() }, async (request, reply) => {
-    return reply.type('text/html; charset=utf-8').send(dashboardPage(request.user!))
+    return reply.type('text/html; charset=utf-8').send(dashboardPage(request.user!, { adminPortal: config.workosClient !== undefined }))
   })
+  await app.register(auditRoutes, { log: auditLog, adminPortal: config.workosClient !== undefined })
 
   // ┌─ Directory sync: example/directories.ts is registered here ───────────────────────────────
   // │ The /directories pages and the directory-sync webhook (POST /webhooks/workos-directory-sync,

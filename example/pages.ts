@@ -37,7 +37,7 @@ const css = `
 /** The page frame: header (with the user and a logout button when signed in) and content. */
 export function layout (title: string, body: string, user: SsoUser | null): string {
   const nav = user
-    ? `<a href="/dashboard">Dashboard</a><a href="/directories">Directory</a><span class="spacer"></span>
+    ? `<a href="/dashboard">Dashboard</a><a href="/directories">Directory</a>${user.roles?.includes('admin') ? '<a href="/audit">Audit</a>' : ''}<span class="spacer"></span>
        <span>${escapeHtml(user.name ?? user.email)}</span>
        <form method="post" action="/auth/logout"><button type="submit">Log out</button></form>`
     : '<span class="spacer"></span><a href="/">Sign in</a>'
@@ -126,7 +126,11 @@ export function homePage (options: HomePageOptions): string {
 const badges = (values: string[] | undefined) => values?.length ? values.map(value => `<span class="badge">${escapeHtml(value)}</span>`).join('') : ''
 
 /** The protected page: who is signed in, through what, with every claim the IdP sent. */
-export function dashboardPage (user: SsoUser): string {
+export function dashboardPage (user: SsoUser, options: { adminPortal?: boolean } = {}): string {
+  // WorkOS mode: an organization's admin opens the Admin Portal (example/audit.ts).
+  const setup = options.adminPortal && user.roles?.includes('admin') && user.organizationId
+    ? '<form method="post" action="/admin/sso-setup"><button class="primary" type="submit">Set up SSO for your organization</button></form>'
+    : ''
   const orgName = typeof user.claims?.org_name === 'string' ? user.claims.org_name : undefined
   const organization = user.organizationId
     ? `${orgName ? `${escapeHtml(orgName)} ` : ''}<code>${escapeHtml(user.organizationId)}</code>`
@@ -151,6 +155,7 @@ export function dashboardPage (user: SsoUser): string {
     <section class="card">
       <h2>Your profile</h2>
       <table>${rows.filter(([, html]) => html).map(([label, html]) => `<tr><th>${escapeHtml(label)}</th><td>${html}</td></tr>`).join('')}</table>
+      ${setup}
     </section>
     <section class="card">
       <h2>Raw claims</h2>
