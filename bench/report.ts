@@ -65,6 +65,12 @@ export function targets (byId: Map<string, Summary>, login: LoginResult, cookies
     const times = protectedRoute.rps / express.rps
     list.push({ what: 'protected route vs Express + express-openid-connect', goal: '≥ 10×', measured: `${times.toFixed(1)}×`, met: times >= 10 })
   }
+  const observed = byId.get('protected-observed')
+  if (protectedRoute && observed) {
+    // Audit events and traces are for the auth routes: a protected request must not pay for them.
+    const extra = observed.cpuUs / protectedRoute.cpuUs
+    list.push({ what: 'protected route with audit and tracing subscribers vs without (server CPU per request)', goal: '≤ 1.05×', measured: `${extra.toFixed(2)}×`, met: extra <= 1.05 })
+  }
   list.push({ what: 'plugin CPU per login (login + callback)', goal: '≤ 2 ms', measured: `${(login.cpuUs / 1000).toFixed(2)} ms`, met: login.cpuUs <= 2000 })
   const webhook = byId.get('webhook')
   if (webhook) list.push({ what: 'verified webhook events per second', goal: '≥ 5,000/s', measured: `${int(webhook.rps)}/s`, met: webhook.rps >= 5000 })

@@ -31,6 +31,7 @@ export const variants: Variant[] = [
   { id: 'protected', label: 'fastify-sso `requireUser()`, signed in', server: { script: 'fastify-sso.ts' }, path: '/protected', withCookie: true },
   { id: 'public-cookie', label: 'fastify-sso public route, session cookie sent (never read)', server: { script: 'fastify-sso.ts' }, path: '/public', withCookie: true },
   { id: 'public', label: 'fastify-sso public route, no cookie', server: { script: 'fastify-sso.ts' }, path: '/public', withCookie: false },
+  { id: 'protected-observed', label: 'fastify-sso `requireUser()`, signed in, with an `onAuditEvent` subscriber and audit and IdP tracing channel subscribers', server: { script: 'fastify-sso.ts', args: ['--observe'] }, path: '/protected', withCookie: true, extra: true },
   { id: 'protected-redis', label: 'fastify-sso `requireUser()`, Redis store (revocation check on, 1,000 revoked users)', server: { script: 'fastify-sso.ts', args: ['--store=redis'] }, path: '/protected', withCookie: true, needs: 'redis' },
   { id: 'protected-cold', label: 'fastify-sso `requireUser()`, 50,000 sessions in rotation (decrypts nearly every request)', server: { script: 'fastify-sso.ts', args: ['--sessions=50000'] }, path: '/protected', withCookie: true, rotateCookies: true, extra: true },
   { id: 'secure-session', label: '`@fastify/secure-session` alone, reading the same profile', server: { script: 'secure-session.ts' }, path: '/protected', withCookie: true },

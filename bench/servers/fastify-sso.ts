@@ -8,13 +8,16 @@
  *                      through (more than the decoded-cookie cache holds: a decrypt per request)
  *   --issuer=URL --client-id=ID --client-secret=SECRET
  *                      a real OpenID Provider to log in through (the login benchmark)
+ *   --observe          an `onAuditEvent` subscriber, subscribers on every audit channel and on
+ *                      the IdP tracing channel (what an app with audit logging and OpenTelemetry has)
  */
 import Fastify from 'fastify'
+import { subscribe, tracingChannel } from 'node:diagnostics_channel'
 import { Redis } from 'ioredis'
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import ssoPlugin, { redisStore, requireUser } from '../../src/index.ts'
+import ssoPlugin, { auditEventTypes, redisStore, requireUser, type AuditEvent } from '../../src/index.ts'
 import { signIn } from '../../src/testing/index.ts'
 import { announce } from './ready.ts'
 import { benchRedisUrl, benchSsoOptions } from './config.ts'
@@ -23,17 +26,36 @@ import { answer, benchUser } from '../profile.ts'
 const flags = new Map(process.argv.slice(2).map(arg => arg.replace(/^--/, '').split('=') as [string, string]))
 const useRedis = flags.get('store') === 'redis'
 const sessions = Number(flags.get('sessions') ?? 0)
+const observe = flags.has('observe')
+
+// What the subscribers saw (checked below: they are really attached).
+const seen = { audit: 0, channel: 0, traced: 0 }
+if (observe) {
+  for (const type of auditEventTypes) subscribe(`fastify-sso:${type}`, () => { seen.channel++ })
+  const noop = () => {}
+  tracingChannel('fastify-sso:idp').subscribe({ start: () => { seen.traced++ }, end: noop, asyncStart: noop, asyncEnd: noop, error: noop })
+}
 
 const redisPrefix = `fastify-sso-bench:${process.pid}:`
 const app = Fastify({ logger: false })
 const issuer = flags.get('issuer')
 await app.register(ssoPlugin, {
   ...benchSsoOptions(issuer ? { issuer, clientId: flags.get('client-id')!, clientSecret: flags.get('client-secret')! } : undefined),
-  ...(useRedis ? { store: redisStore({ url: benchRedisUrl, prefix: redisPrefix }) } : {})
+  ...(useRedis ? { store: redisStore({ url: benchRedisUrl, prefix: redisPrefix }) } : {}),
+  ...(observe ? { onAuditEvent: (_event: AuditEvent) => { seen.audit++ } } : {})
 })
 app.get('/public', async () => answer(benchUser.email))
 app.get('/protected', { preHandler: requireUser() }, async (request) => answer(request.user!.email))
+if (observe) app.post('/sign-in', async (request, reply) => { await app.sso.signIn(request, reply, benchUser); return 'ok' })
 await app.listen({ port: 0, host: '127.0.0.1' })
+if (observe) {
+  // One real login event through both subscribers, and one traced IdP call (the unreachable
+  // issuer's discovery), so the measured server is known to have them attached.
+  await app.inject({ method: 'POST', url: '/sign-in' })
+  await app.inject({ url: '/auth/login', headers: { accept: 'application/json' } })
+  await new Promise(resolve => setImmediate(resolve))
+  if (seen.audit !== 2 || seen.channel !== 2 || seen.traced < 1) throw new Error(`the observers are not attached: ${JSON.stringify(seen)}`)
+}
 
 const cookie = await signIn(app, benchUser)
 if (useRedis) {
