@@ -3,7 +3,7 @@
  * the same profile and refuses the signed-out one, and the webhook variant's events verify. No
  * timing here (that is `npm run bench`'s job), only that each variant is what its label claims.
  */
-import { test } from 'tap'
+import t, { test } from 'tap'
 import { startServer, type ServerProcess } from '../bench/processes.ts'
 import { measure } from '../bench/load.ts'
 import { variants, requestFor, webhookEvent, type Variant } from '../bench/variants.ts'
@@ -11,6 +11,10 @@ import { benchUser } from '../bench/profile.ts'
 import { signWebhook } from '../src/index.ts'
 import { benchWebhookSecret } from '../bench/servers/config.ts'
 import { redisUrl } from './fixtures/redis.ts'
+
+// One server process per variant, started and stopped in turn: on a busy machine (CI runs the test
+// files in parallel) that takes longer than the default minute.
+t.setTimeout(180_000)
 
 /** A variant's server, smaller where its size is only about load (3 sessions, not 50,000). */
 async function serverFor (t: { teardown(fn: () => unknown): void }, variant: Variant): Promise<ServerProcess> {
