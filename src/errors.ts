@@ -35,6 +35,8 @@ export const InvalidOptionError = code('FST_SSO_INVALID_OPTION', 500, 'Invalid f
 export const DecoratorConflictError = code('FST_SSO_DECORATOR_CONFLICT', 500, 'The request decorator is already in use')
 /** `startDevIdp()` refuses to run with NODE_ENV=production. */
 export const DevIdpInProductionError = code('FST_SSO_DEV_IDP_IN_PRODUCTION', 500, 'The development IdP must not run in production')
+/** An optional package a feature needs is not installed (ioredis for `redisStore({ url })`, oidc-provider for `startDevIdp()`); the message gives the install command. */
+export const MissingDependencyError = code('FST_SSO_MISSING_DEPENDENCY', 500, 'An optional package fastify-sso needs is not installed')
 
 // ── Login transaction (/login and /callback) ────────────────────────────────────────────────
 
@@ -118,7 +120,7 @@ export function isSsoError (err: unknown): err is SsoError {
 
 /** Every code this module defines, for the README check and for users who switch on codes. */
 export const errorCodes = [
-  InvalidOptionError, DecoratorConflictError, DevIdpInProductionError,
+  InvalidOptionError, DecoratorConflictError, DevIdpInProductionError, MissingDependencyError,
   TransactionMissingError, StateMismatchError, TransactionExpiredError, TransactionReplayedError,
   InvalidCallbackError, InvalidLoginRequestError, RoutingRequiredError, UnknownDomainError,
   IdpError, InvalidGrantError, TokenRejectedError, IdpUnavailableError,
