@@ -15,7 +15,7 @@ export { workosAuthKit, type WorkOSAuthKitOptions } from './providers/workos-aut
 export type { WorkOSCredentials } from './providers/workos-shared.ts'
 export { jwtProvider, type JwtProviderOptions, type JwtClaimNames } from './providers/jwt.ts'
 export { memoryStore, type MemoryStoreOptions } from './store/memory.ts'
-export { redisStore, type RedisStoreOptions } from './store/redis.ts'
+export { redisStore, type RedisStoreOptions, type RedisStoreClient } from './store/redis.ts'
 export { directorySync, type DirectorySyncOptions } from './directory-sync/plugin.ts'
 export type { DirectorySyncEvent, UnknownDirectoryEvent } from './directory-sync/events.ts'
 export { signWebhook } from './directory-sync/signature.ts'
