@@ -5,10 +5,9 @@
  * (the provider runs with `userinfo: true`, so a call would show).
  */
 import { test } from 'tap'
-import {
-  appFor, assertRefused, assertSignedIn, attemptLogin, clientId, clientSecret, createKey, defaultSub, html,
-  json, signToken, startMaliciousOp, unsignedToken, type TapTest
-} from './fixtures/malicious-op.ts'
+import { clientId, clientSecret, createKey, defaultSub, signToken, startMaliciousOp, unsignedToken } from './fixtures/malicious-op.ts'
+import { appFor, assertRefused, assertSignedIn, attemptLogin } from './fixtures/login-attempt.ts'
+import { html, json, type TapTest } from './fixtures/app.ts'
 import { Browser } from './fixtures/browser.ts'
 
 const rejected = [401, 'FST_SSO_TOKEN_REJECTED'] as const
