@@ -5,7 +5,7 @@
 import { test } from 'tap'
 import type { OidcProviderOptions } from '../src/index.ts'
 import { Browser } from './fixtures/browser.ts'
-import { baseUrl, buildApp, clearedCookie, devIdp, expiredCookie, providerFor, setCookie, submitLoginForm, type TapTest } from './fixtures/app.ts'
+import { aliceUser, baseUrl, buildApp, clearedCookie, devIdp, expiredCookie, providerFor, setCookie, submitLoginForm, type TapTest } from './fixtures/app.ts'
 
 async function setup (t: TapTest, provider: Partial<OidcProviderOptions> = {}, appBaseUrl = baseUrl) {
   const idp = await devIdp(t, { baseUrl: appBaseUrl })
@@ -58,15 +58,9 @@ test('login through the real OP: authorization request, cookies, landing on retu
   const me = await browser.request('/dashboard', { headers: { accept: 'application/json' } })
   t.equal(me.status, 200)
   t.same(JSON.parse(me.body).user, {
+    ...aliceUser,
     id: 'user_alice_acme_test',
-    email: 'alice@acme.test',
-    emailVerified: true,
-    firstName: 'Alice',
-    lastName: 'Anders',
-    name: 'Alice Anders',
-    organizationId: 'org_acme',
     provider: 'oidc',
-    roles: ['admin'],
     groups: ['Engineering'],
     // Only what the fields above do not already hold (no second copy of them in the cookie).
     claims: { org_name: 'Acme' }

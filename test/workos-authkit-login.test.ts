@@ -1,6 +1,7 @@
 import { test } from 'tap'
 import { createHash } from 'node:crypto'
 import { Browser } from './fixtures/browser.ts'
+import { aliceUser } from './fixtures/app.ts'
 import { apiKey, clientId, redirectUri, startWorkOS, userId, workosApp } from './fixtures/workos-api.ts'
 import { workosAuthKit } from '../src/providers/workos-authkit.ts'
 import { findCore } from '../src/core.ts'
@@ -34,15 +35,9 @@ test('AuthKit login: hosted sign-in with state, PKCE and hints; the code exchang
   t.equal(page.status, 200)
   t.equal(new URL(page.url).pathname, '/dashboard')
   t.same(JSON.parse(page.body).user, {
+    ...aliceUser,
     id: userId('alice@acme.test'),
-    email: 'alice@acme.test',
-    emailVerified: true,
-    firstName: 'Alice',
-    lastName: 'Anders',
-    name: 'Alice Anders',
-    organizationId: 'org_acme',
     provider: 'workos-authkit',
-    roles: ['admin'],
     permissions: ['reports:read', 'reports:write'],
     claims: { authenticationMethod: 'SSO' }
   })

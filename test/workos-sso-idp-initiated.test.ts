@@ -1,5 +1,6 @@
 import { test } from 'tap'
 import { Browser } from './fixtures/browser.ts'
+import { aliceUser } from './fixtures/app.ts'
 import { clientId, startWorkOS, workosApp } from './fixtures/workos-api.ts'
 import { workosSso } from '../src/providers/workos-sso.ts'
 
@@ -45,7 +46,7 @@ test('allowIdpInitiated: the code only tells the organization; an SP-initiated l
   const page = await browser.navigate(authorize.href)
   t.equal(page.status, 200)
   t.equal(new URL(page.url).pathname, '/', 'lands on defaultReturnTo')
-  t.match(JSON.parse(page.body).user, { email: 'alice@acme.test', organizationId: 'org_acme' })
+  t.match(JSON.parse(page.body).user, aliceUser)
   const [, exchange] = api.calls('/sso/token')
   t.ok(exchange?.body.code_verifier, 'the session comes from the SP-initiated login (PKCE and state)')
 })

@@ -1,5 +1,6 @@
 import { test } from 'tap'
 import { Browser } from './fixtures/browser.ts'
+import { aliceUser } from './fixtures/app.ts'
 import { apiKey, clientId, redirectUri, startWorkOS, workosApp } from './fixtures/workos-api.ts'
 import { workosSso } from '../src/providers/workos-sso.ts'
 
@@ -28,18 +29,12 @@ test('login by organization: the SDK sends our state, PKCE and redirect URI; the
   t.equal(new URL(page.url).pathname, '/dashboard', 'lands on returnTo')
   const { user } = JSON.parse(page.body)
   t.match(user, {
+    ...aliceUser,
     id: /^prof_/,
-    email: 'alice@acme.test',
-    emailVerified: true,
-    firstName: 'Alice',
-    lastName: 'Anders',
-    name: 'Alice Anders',
-    organizationId: 'org_acme',
     connectionId: 'conn_acme',
     connectionType: 'OktaSAML',
     idpId: 'idp|alice@acme.test',
     provider: 'workos-sso',
-    roles: ['admin'],
     groups: ['engineering'],
     claims: { guest: false, emailDomain: 'acme.test', department: 'Engineering', 'http://schemas.xmlsoap.org/claims/Group': 'engineering' }
   })
@@ -89,7 +84,7 @@ test('domainRouting: true finds the organization with that verified domain throu
   t.match(lookup, { query: { domains: 'acme.test' }, headers: { authorization: `Bearer ${apiKey}` } })
 
   const page = await browser.navigate(authorize.href)
-  t.match(JSON.parse(page.body).user, { email: 'alice@acme.test', organizationId: 'org_acme' })
+  t.match(JSON.parse(page.body).user, aliceUser)
 
   await browser.request('/auth/login?login_hint=carol%40ACME.test')
   t.equal(api.calls('/organizations').length, 1, 'the domain lookup is cached')
