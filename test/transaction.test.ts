@@ -1,9 +1,6 @@
 import { test } from 'tap'
 import { Browser } from './fixtures/browser.ts'
-import { buildApp, clearedCookie, cookiePair, devIdp, loginThroughIdp, setCookie, stopBeforeCallback, testClock } from './fixtures/app.ts'
-
-const json = { accept: 'application/json' }
-const html = { accept: 'text/html' }
+import { buildApp, clearedCookie, cookiePair, devIdp, html, json, loginThroughIdp, setCookie, stopBeforeCallback, testClock } from './fixtures/app.ts'
 
 async function startLogin (app: Awaited<ReturnType<typeof buildApp>>, cookie = '', returnTo = '/dashboard') {
   const res = await app.inject({ url: `/auth/login?returnTo=${encodeURIComponent(returnTo)}`, headers: cookie ? { cookie } : {} })
