@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import { signIn } from '../src/testing/index.ts'
 import { Browser } from './fixtures/browser.ts'
-import { buildApp, clearedCookie, cookiePair, devIdp, loginThroughIdp, setCookie, unreachableIdp } from './fixtures/app.ts'
+import { baseUrl, buildApp, clearedCookie, cookiePair, devIdp, loginThroughIdp, setCookie, unreachableIdp } from './fixtures/app.ts'
 
 test('POST /logout with an empty, form, JSON or other body: session clearedCookie, 302 to logoutRedirect', async (t) => {
   const app = await buildApp(t, unreachableIdp, { logoutRedirect: '/bye' })
@@ -58,7 +58,7 @@ test('GET /logout answers 405 and does not log out', async (t) => {
 test('logout goes through the IdP end-session endpoint and back to the app', async (t) => {
   const idp = await devIdp(t)
   const app = await buildApp(t, idp)
-  const browser = new Browser(app, 'http://localhost:3000')
+  const browser = new Browser(app, baseUrl)
   await loginThroughIdp(browser)
   const res = await browser.request('/auth/logout', { method: 'POST' })
   const location = new URL(String(res.headers.location))
@@ -103,11 +103,11 @@ test('request.logout() ends the session from application code', async (t) => {
 test('signing in again replaces the session and revokes the previous one', async (t) => {
   const idp = await devIdp(t)
   const app = await buildApp(t, idp)
-  const browser = new Browser(app, 'http://localhost:3000')
+  const browser = new Browser(app, baseUrl)
   await loginThroughIdp(browser)
-  const first = browser.cookieHeader('http://localhost:3000/')
+  const first = browser.cookieHeader(baseUrl)
   await browser.navigate('/auth/login')
-  const second = browser.cookieHeader('http://localhost:3000/')
+  const second = browser.cookieHeader(baseUrl)
   t.not(second, first, 'a new session cookie (new session id: no fixation)')
   await new Promise(resolve => setTimeout(resolve, 20))
   t.equal((await app.inject({ url: '/api/me', headers: { cookie: cookiePair(first.split('; ').find(c => c.startsWith('sso='))) } })).statusCode, 401)

@@ -2,7 +2,7 @@ import { test } from 'tap'
 import { memoryStore, type SsoStore } from '../src/index.ts'
 import { signIn } from '../src/testing/index.ts'
 import { Browser } from './fixtures/browser.ts'
-import { aliceUser, buildApp, cookiePair, devIdp, loginThroughIdp, secret, setCookie, testClock, unreachableIdp } from './fixtures/app.ts'
+import { aliceUser, baseUrl, buildApp, cookiePair, devIdp, loginThroughIdp, secret, setCookie, testClock, unreachableIdp } from './fixtures/app.ts'
 
 function spyStore () {
   const inner = memoryStore()
@@ -27,7 +27,7 @@ test('session.store: the cookie holds only a pointer; the record lives in the st
   const idp = await devIdp(t)
   const store = spyStore()
   const app = await buildApp(t, idp, { session: { secret, store } })
-  const browser = new Browser(app, 'http://localhost:3000')
+  const browser = new Browser(app, baseUrl)
   const landed = await loginThroughIdp(browser)
   t.equal(landed.status, 200)
   t.match(JSON.parse(landed.body).user, aliceUser)
