@@ -4,16 +4,13 @@
  * keepIdToken), and the OP sends it back to the app.
  */
 import { test } from 'tap'
-import Fastify from 'fastify'
 import { decodeJwt } from 'jose'
-import ssoPlugin, { oidcProvider, requireUser, type OidcProviderOptions } from '../src/index.ts'
+import type { OidcProviderOptions } from '../src/index.ts'
 import { signIn, startDevIdp } from '../src/testing/index.ts'
 import { Browser } from './fixtures/browser.ts'
-import { loginThroughIdp } from './fixtures/app.ts'
-import { appFor, assertSignedIn, attemptLogin, startMaliciousOp, type TapTest } from './fixtures/malicious-op.ts'
-
-const baseUrl = 'http://localhost:3000'
-const cleared = /Max-Age=0|Expires=Thu, 01 Jan 1970/
+import { baseUrl, buildApp, clearedCookie, confirmLogoutAtIdp, json, loginThroughIdp, providerFor, setCookie, type TapTest } from './fixtures/app.ts'
+import { startMaliciousOp } from './fixtures/malicious-op.ts'
+import { appFor, assertSignedIn, attemptLogin } from './fixtures/login-attempt.ts'
 
 async function setup (t: TapTest, provider: Partial<OidcProviderOptions> = {}) {
   const clientSecret = 'dev-client-secret-for-logout-tests'
@@ -26,30 +23,14 @@ async function setup (t: TapTest, provider: Partial<OidcProviderOptions> = {}) {
     }]
   })
   t.teardown(() => idp.close())
-  const app = Fastify({ logger: false })
-  await app.register(ssoPlugin, {
-    baseUrl,
-    logoutRedirect: '/bye',
-    provider: oidcProvider({ issuer: idp.issuer, clientId: 'logout-client', clientSecret, ...provider }),
-    session: { secret: 'a-test-secret-that-is-long-enough-for-hkdf' }
+  const client = { issuer: idp.issuer, clientId: 'logout-client', clientSecret }
+  const app = await buildApp(t, client, { logoutRedirect: '/bye', provider: providerFor(client, provider) }, (app) => {
+    app.get('/bye', async (request) => ({ bye: true, user: request.user }))
   })
-  app.get('/bye', async (request) => ({ bye: true, user: request.user }))
-  app.get('/dashboard', { preHandler: requireUser() }, async (request) => ({ user: request.user }))
-  t.teardown(() => app.close())
-  await app.ready()
   const browser = new Browser(app, baseUrl)
   const landed = await loginThroughIdp(browser)
   t.equal(landed.url, `${baseUrl}/dashboard`, 'signed in')
   return { idp, app, browser }
-}
-
-/** Confirms the dev IdP's "sign out?" page and follows the way back to the app. */
-async function confirmAtOp (browser: Browser, endSessionUrl: string) {
-  const confirm = await browser.navigate(endSessionUrl)
-  const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1]
-  const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1]
-  if (!xsrf || !action) throw new Error(`no logout confirmation (${confirm.status}): ${confirm.body.slice(0, 300)}`)
-  return browser.navigate(new URL(action, confirm.url).href, { form: { xsrf, logout: 'yes' } })
 }
 
 test('logout → the OP end_session_endpoint with post_logout_redirect_uri, no id_token_hint by default, and back', async (t) => {
@@ -57,14 +38,14 @@ test('logout → the OP end_session_endpoint with post_logout_redirect_uri, no i
   const cookie = browser.cookieHeader(baseUrl)
   const res = await browser.request('/auth/logout', { method: 'POST' })
   t.equal(res.status, 302)
-  t.match(res.headers['set-cookie'], cleared, 'session cookie cleared')
+  t.match(setCookie(res.headers, 'sso'), clearedCookie, 'session cookie cleared')
   const location = new URL(String(res.headers.location))
   t.equal(location.origin + location.pathname, `${idp.issuer}/session/end`)
   t.equal(location.searchParams.get('post_logout_redirect_uri'), `${baseUrl}/bye`)
   t.equal(location.searchParams.get('client_id'), 'logout-client')
   t.equal(location.searchParams.get('id_token_hint'), null)
-  t.equal((await app.inject({ url: '/dashboard', headers: { cookie, accept: 'application/json' } })).statusCode, 401, 'the old cookie is signed out')
-  const back = await confirmAtOp(browser, location.href)
+  t.equal((await app.inject({ url: '/dashboard', headers: { cookie, ...json } })).statusCode, 401, 'the old cookie is signed out')
+  const back = await confirmLogoutAtIdp(browser, location.href)
   t.equal(back.url, `${baseUrl}/bye`)
   t.same(JSON.parse(back.body), { bye: true, user: null })
 })
@@ -75,7 +56,7 @@ test('a session the app started itself (app.sso.signIn, a password login): local
   const res = await app.inject({ method: 'POST', url: '/auth/logout', headers: { cookie } })
   t.equal(res.statusCode, 302)
   t.equal(res.headers.location, '/bye', 'the OP has no session of this user to end')
-  t.match(res.headers['set-cookie'], cleared, 'session cookie cleared')
+  t.match(setCookie(res.headers, 'sso'), clearedCookie, 'session cookie cleared')
   const idpUser = await signIn(app, { email: 'alice@acme.test' })
   const idpLogout = await app.inject({ method: 'POST', url: '/auth/logout', headers: { cookie: idpUser } })
   t.match(String(idpLogout.headers.location), /\/session\/end\?/, 'a session of the OP\'s own still goes there')
@@ -90,7 +71,7 @@ test('keepIdToken: the ID token goes back as id_token_hint, and the OP accepts i
   const hint = location.searchParams.get('id_token_hint')
   t.ok(hint, 'id_token_hint sent')
   t.match(decodeJwt(hint!), { iss: idp.issuer, aud: 'logout-client', sub: 'user_alice_acme_test' })
-  const back = await confirmAtOp(browser, location.href)
+  const back = await confirmLogoutAtIdp(browser, location.href)
   t.equal(back.url, `${baseUrl}/bye`, 'the OP accepted the hint and the redirect')
 })
 
@@ -103,7 +84,7 @@ test('an OP without end_session_endpoint: local logout to logoutRedirect', async
   const res = await attempt.browser.request('/auth/logout', { method: 'POST' })
   t.equal(res.status, 302)
   t.equal(res.headers.location, '/bye')
-  t.match(res.headers['set-cookie'], cleared)
+  t.match(setCookie(res.headers, 'sso'), clearedCookie)
 })
 
 test('keepIdToken with an ID token too large for the cookie (long group list): login works, logout without id_token_hint', async (t) => {

@@ -3,7 +3,9 @@
  * link); anything else the IdP gets wrong is a 502, never another 5xx, and no session.
  */
 import { test } from 'tap'
-import { appFor, assertRefused, attemptLogin, html, startMaliciousOp, type TapTest, type TokenOverride } from './fixtures/malicious-op.ts'
+import { startMaliciousOp, type TokenOverride } from './fixtures/malicious-op.ts'
+import { appFor, assertRefused, attemptLogin } from './fixtures/login-attempt.ts'
+import { html, type TapTest } from './fixtures/app.ts'
 
 async function refusedWith (t: TapTest, token: TokenOverride, status: number, code: string) {
   const op = await startMaliciousOp(t)

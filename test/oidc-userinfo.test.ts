@@ -4,7 +4,8 @@
  * claims; a broken endpoint is a 502. Without the option it is never called.
  */
 import { test } from 'tap'
-import { appFor, assertRefused, assertSignedIn, attemptLogin, defaultSub, startMaliciousOp } from './fixtures/malicious-op.ts'
+import { defaultSub, startMaliciousOp } from './fixtures/malicious-op.ts'
+import { appFor, assertRefused, assertSignedIn, attemptLogin } from './fixtures/login-attempt.ts'
 
 test('userinfo: true → one call with the access token; its claims are merged, the ID token wins', async (t) => {
   const op = await startMaliciousOp(t)

@@ -7,7 +7,7 @@ import { directorySync, jwtProvider, redisStore, type ProviderInstance, type Sso
 import { kCore } from '../src/core.ts'
 import { signIn } from '../src/testing/index.ts'
 import { Browser } from './fixtures/browser.ts'
-import { buildApp, devIdp, secret, setCookie, stopBeforeCallback, unreachableIdp } from './fixtures/app.ts'
+import { baseUrl, buildApp, devIdp, secret, setCookie, stopBeforeCallback, unreachableIdp } from './fixtures/app.ts'
 import { deliver, directoryUser, eventBody, webhookSecret } from './fixtures/webhook.ts'
 import { aliceClaims, loginUrl, sharedSecret, signHs256 } from './fixtures/jwt-idp.ts'
 import { redisAvailable, redisUrl, skipReason, testPrefix } from './fixtures/redis.ts'
@@ -58,7 +58,7 @@ if (!redisAvailable()) {
   test('a login transaction consumed on A is refused on B', async (t) => {
     const idp = await devIdp(t)
     const { a, b } = await pair(t, {}, idp)
-    const { callbackPath, txCookie } = await stopBeforeCallback(new Browser(a, 'http://localhost:3000'))
+    const { callbackPath, txCookie } = await stopBeforeCallback(new Browser(a, baseUrl))
     const first = await a.inject({ url: callbackPath, headers: { cookie: txCookie } })
     t.equal(first.statusCode, 302)
     const replay = await b.inject({ url: callbackPath, headers: { cookie: txCookie, accept: 'application/json' } })

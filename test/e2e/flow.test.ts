@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startExample } from '../../example/app.ts'
+import { secret } from '../fixtures/app.ts'
 
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
@@ -30,7 +31,7 @@ if (!existsSync(executablePath)) {
 } else {
   test('in Chromium: SSO sign-in, reload, logout through the IdP, deep link, password login', async (t) => {
     const { chromium } = await import('playwright-core')
-    const example = await startExample({ port: 0, env: { SESSION_SECRET: 'an e2e test session secret of 32+ characters' }, logger: false })
+    const example = await startExample({ port: 0, env: { SESSION_SECRET: secret }, logger: false })
     t.teardown(() => example.close())
     const url = example.url
     const idp = example.config.devIdp!.issuer
