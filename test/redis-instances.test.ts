@@ -122,7 +122,7 @@ if (!redisAvailable()) {
     const { a, b } = await pair(t, {}, unreachableIdp, app => {
       app.register(directorySync, { secret: webhookSecret, onEvent: async () => {} })
     })
-    const cookie = await signIn(a, { email: 'leaver@acme.test' })
+    const cookie = await signIn(a, { email: 'leaver@acme.test', organizationId: 'org_acme' })
     t.equal((await deliver(b, eventBody('dsync.user.deleted', directoryUser('leaver@acme.test', { state: 'inactive' })))).statusCode, 200)
     const elapsed = await within(1500, async () => (await a.inject({ url: '/api/me', headers: { cookie } })).statusCode === 401)
     t.ok(elapsed <= 1500, `after ${elapsed} ms`)
