@@ -3,11 +3,11 @@
  * string, `scimType` where RFC 7644 §3.12 defines one), with the right status; and the discovery
  * endpoints say what is supported.
  */
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { memoryScimRepository } from '../src/index.ts'
 import { createUser, errorSchema, oktaUser, patch, scimApp } from './fixtures/scim.ts'
 
-function scimError (t: Tap.Test, res: { statusCode: number, headers: Record<string, unknown>, json: () => any }, status: number, scimType?: string) {
+function scimError (t: Test, res: { statusCode: number, headers: Record<string, unknown>, json: () => any }, status: number, scimType?: string) {
   t.equal(res.statusCode, status)
   t.match(res.headers['content-type'], /^application\/scim\+json/)
   const body = res.json()
@@ -63,7 +63,7 @@ test('400 invalidPath / noTarget / mutability / invalidSyntax on PATCH', async (
 
 test('401 without a valid bearer token, with WWW-Authenticate; the body is never read', async (t) => {
   const { call } = await scimApp(t)
-  for (const headers of [{}, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: 'Bearer' }, { authorization: 'Bearer ' }, { authorization: 'Bearer wrong-token' }, { authorization: `Bearer ${'x'.repeat(5000)}` }]) {
+  for (const headers of [{} as Record<string, string>, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: 'Bearer' }, { authorization: 'Bearer ' }, { authorization: 'Bearer wrong-token' }, { authorization: `Bearer ${'x'.repeat(5000)}` }]) {
     const res = await call('GET', '/Users', undefined, { token: null, headers })
     scimError(t, res, 401)
     t.equal(res.headers['www-authenticate'], 'Bearer realm="SCIM"')

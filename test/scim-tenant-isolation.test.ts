@@ -2,11 +2,11 @@
  * Each token belongs to one organization: with Globex's token, Acme's users and groups do not
  * exist (404, exactly as for an id nobody has), whatever the attempt. One test per attempt.
  */
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { signIn } from '../src/testing/index.ts'
 import { createUser, globex, groupSchema, oktaUser, patch, scimApp } from './fixtures/scim.ts'
 
-async function twoTenants (t: Tap.Test) {
+async function twoTenants (t: Test) {
   const scim = await scimApp(t)
   const aliceId = await createUser(scim.call, oktaUser('alice@acme.test'))
   const acmeGroup = (await scim.call('POST', '/Groups', { schemas: [groupSchema], displayName: 'Acme staff', members: [{ value: aliceId }] })).json().id as string
@@ -14,7 +14,7 @@ async function twoTenants (t: Tap.Test) {
   return { ...scim, aliceId, acmeGroup, asGlobex }
 }
 
-const sameAsMissing = async (t: Tap.Test, attempt: Promise<{ statusCode: number, json: () => any }>, missing: Promise<{ statusCode: number, json: () => any }>) => {
+const sameAsMissing = async (t: Test, attempt: Promise<{ statusCode: number, json: () => any }>, missing: Promise<{ statusCode: number, json: () => any }>) => {
   const [a, m] = await Promise.all([attempt, missing])
   t.equal(a.statusCode, 404)
   t.same({ status: a.json().status, scimType: a.json().scimType }, { status: m.json().status, scimType: m.json().scimType }, 'answered exactly as for an id nobody has')

@@ -15,6 +15,7 @@
  *   user's email signs out nobody but its own users.
  */
 import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyRequest } from 'fastify'
 import { isDeepStrictEqual } from 'node:util'
 import { findCore } from '../core.ts'
@@ -44,8 +45,9 @@ export interface ListParameters {
 }
 
 const defaultCount = 100
-/** Attempts at a change whose record another instance changed meanwhile. */
-const maxAttempts = 5
+/** Attempts at a change whose record another instance changed meanwhile, with a random pause between them. */
+const maxAttempts = 8
+const retryPauseMs = 10
 
 /** Runs tasks one at a time per key (one record), in arrival order. */
 class KeyedQueue {
@@ -178,7 +180,11 @@ export class Provisioning {
         if (type === 'User' && !next.active) await this.#revoke(caller, [current, next])
         const result = await this.#repository.update(next, current.version)
         if (result === 'duplicate') throw this.#duplicate(next)
-        if (result === 'stale') continue
+        if (result === 'stale') {
+          // Another instance wrote first: pause a random while so the two do not keep colliding.
+          await sleep(Math.random() * retryPauseMs * attempt)
+          continue
+        }
         await this.#emitChange(caller, current, next, added, at, leaving)
         return next
       }
