@@ -35,8 +35,8 @@ test('the parsed form names attributes canonically, for the app\'s repository', 
 
 test('what cannot be answered is a 400 invalidFilter, never a guess', async (t) => {
   for (const [filter, type] of [['members.value eq "u"', 'User'], ['userName eq "a"', 'Group'], ['emails.type eq "work"', 'User'], ['meta.lastModified gt "2026-01-01"', 'User'], ['userName lt "b"', 'User'], ['active co "t"', 'User'], ['emails[type eq "work" and value eq "x"]', 'User'], ['userName eq null', 'User']] as const) {
-    t.throws(() => parseScimFilter(filter, type), { status: 400, scimType: 'invalidFilter' }, filter)
+    t.throws(() => parseScimFilter(filter, type), { name: 'ScimError', status: 400, scimType: 'invalidFilter' }, filter)
   }
-  t.throws(() => parseScimFilter(Array.from({ length: 40 }, (_, i) => `userName eq "${i}"`).join(' or '), 'User'), { scimType: 'invalidFilter', message: /more than 32 terms/ })
-  t.throws(() => parseScimFilter(`${'('.repeat(2000)}userName pr${')'.repeat(2000)}`, 'User'), { scimType: 'invalidFilter' })
+  t.throws(() => parseScimFilter(Array.from({ length: 40 }, (_, i) => `userName eq "${i}"`).join(' or '), 'User'), { name: 'ScimError', scimType: 'invalidFilter', message: /more than 32 terms/ })
+  t.throws(() => parseScimFilter(`${'('.repeat(2000)}userName pr${')'.repeat(2000)}`, 'User'), { name: 'ScimError', scimType: 'invalidFilter' })
 })

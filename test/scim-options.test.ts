@@ -9,8 +9,12 @@ import { createUser, oktaUser, scimClient } from './fixtures/scim.ts'
 
 async function register (options: unknown) {
   const app = Fastify()
-  await app.register(scim, options as ScimOptions)
-  return app.ready().finally(() => app.close())
+  try {
+    await app.register(scim, options as ScimOptions)
+    await app.ready()
+  } finally {
+    await app.close()
+  }
 }
 
 test('wrong options fail ready() with a message that names the option', async (t) => {
