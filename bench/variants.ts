@@ -78,15 +78,18 @@ export function requestFor (variant: Variant, cookie: string, file: string | und
 /** A SCIM client with the bench tenant's token: a new user per POST, or a lookup of one of the server's users. */
 function scimRequest (kind: 'create' | 'lookup'): Request {
   const headers = { authorization: `Bearer ${benchScimToken}`, 'content-type': 'application/scim+json', accept: 'application/scim+json' }
-  let next = 0
   if (kind === 'lookup') {
+    let next = 0
     return {
       method: 'GET',
       setupRequest: (request) => ({ ...request, method: 'GET', headers: { ...request.headers, ...headers }, path: `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${scimUserName(next++ % benchScimUsers)}"`)}` })
     }
   }
-  return { method: 'POST', setupRequest: (request) => ({ ...request, method: 'POST', headers: { ...request.headers, ...headers }, body: scimUser(`${runId}-${++next}`) }) }
+  // The warm-up and the measurement hit the same server: the counter runs on across them.
+  return { method: 'POST', setupRequest: (request) => ({ ...request, method: 'POST', headers: { ...request.headers, ...headers }, body: scimUser(`${runId}-${++createdUsers}`) }) }
 }
+
+let createdUsers = 0
 
 /** The userName of the bench server's user `n`. */
 export function scimUserName (n: number | string): string {
