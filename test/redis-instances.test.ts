@@ -10,19 +10,9 @@ import { Browser } from './fixtures/browser.ts'
 import { buildApp, devIdp, secret, setCookie, stopBeforeCallback, unreachableIdp } from './fixtures/app.ts'
 import { deliver, directoryUser, eventBody, webhookSecret } from './fixtures/webhook.ts'
 import { aliceClaims, loginUrl, sharedSecret, signHs256 } from './fixtures/jwt-idp.ts'
-import { redisAvailable, redisUrl, skipReason, testPrefix } from './fixtures/redis.ts'
+import { redisAvailable, redisUrl, skipReason, testPrefix, within } from './fixtures/redis.ts'
 
 type TestLike = Parameters<typeof buildApp>[0]
-
-/** Polls until `check()` is true; returns the elapsed milliseconds. */
-async function within (ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now()
-  while (Date.now() - started < ms) {
-    if (await check()) return Date.now() - started
-    await sleep(25)
-  }
-  return Number.POSITIVE_INFINITY
-}
 
 async function pair (t: TestLike, options: Parameters<typeof buildApp>[2] = {}, idp: Parameters<typeof buildApp>[1] = unreachableIdp, routes?: Parameters<typeof buildApp>[3]) {
   const prefix = testPrefix(t)

@@ -4,21 +4,11 @@
  * organization.
  */
 import { test } from 'tap'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { memoryScimRepository, redisStore, scim, scimTokenVerifier } from '../src/index.ts'
 import { signIn } from '../src/testing/index.ts'
 import { buildApp, unreachableIdp } from './fixtures/app.ts'
 import { createUser, oktaUser, patch, scimClient, tenants } from './fixtures/scim.ts'
-import { redisAvailable, redisUrl, skipReason, testPrefix } from './fixtures/redis.ts'
-
-async function within (ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now()
-  while (Date.now() - started < ms) {
-    if (await check()) return Date.now() - started
-    await sleep(25)
-  }
-  return Number.POSITIVE_INFINITY
-}
+import { redisAvailable, redisUrl, skipReason, testPrefix, within } from './fixtures/redis.ts'
 
 async function pair (t: Parameters<typeof buildApp>[0]) {
   const prefix = testPrefix(t)

@@ -10,6 +10,7 @@ import type {
 import { isDeepStrictEqual } from 'node:util'
 import { randomId } from '../crypto.ts'
 import type { ScimRecord } from './repository.ts'
+import { isObject } from './resources.ts'
 
 /** The events the `scim` plugin emits (a subset of `DirectorySyncEvent`). */
 export type ScimEvent =
@@ -23,7 +24,6 @@ export interface ScimDirectory {
   directoryId: string
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 const stringOrNull = (value: unknown): string | null => typeof value === 'string' && value.length > 0 ? value : null
 
 /** Every email address of a User record, the primary one first. */

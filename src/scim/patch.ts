@@ -17,7 +17,7 @@
 import { scimPatch, type ScimPatchOperation } from 'scim-patch'
 import { parse as parseFilterText, stringify as stringifyFilter, type Filter as ParsedFilter } from 'scim2-parse-filter'
 import { invalidPath, invalidSyntax, invalidValue, mutability, noTarget, ScimError } from './errors.ts'
-import { readResource } from './resources.ts'
+import { isObject, readResource } from './resources.ts'
 import {
   coreSchemaOf, findAttribute, findExtension, isCustomExtension, readOnlyAttributes,
   type AttributeDefinition, type ResourceType
@@ -32,7 +32,6 @@ const maxPathLength = 1024
 type Op = 'add' | 'replace' | 'remove'
 interface Operation { op: Op, path: string, value?: unknown }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /**
  * Applies a PATCH body to a resource's attributes and returns the new attributes, normalised.

@@ -24,7 +24,8 @@ const maxMembers = 100_000
 /** Deepest nesting accepted inside an app-defined extension (kept opaque). */
 const maxExtensionDepth = 8
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+/** A JSON object (not an array, not null). */
+export const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** The record fields derived from a resource's attributes. */
 export interface ResourceFields {
