@@ -9,7 +9,14 @@ import { parse as parseFilterText, type Filter as ParsedFilter } from 'scim2-par
 import { invalidFilter } from './errors.ts'
 import { coreSchemaOf, type ResourceType } from './schema.ts'
 
-/** The attributes a filter may name, by resource type. */
+/**
+ * The attributes a filter may name, by resource type (what a repository's query translation must cover).
+ *
+ * @example
+ * ```ts
+ * filterableAttributes.Group // ['id', 'displayName', 'externalId', 'members.value']
+ * ```
+ */
 export const filterableAttributes = {
   User: ['id', 'userName', 'externalId', 'displayName', 'active', 'emails.value', 'name.givenName', 'name.familyName'],
   Group: ['id', 'displayName', 'externalId', 'members.value']
@@ -37,7 +44,15 @@ export type ScimFilter =
   | { op: 'and' | 'or', filters: ScimFilter[] }
   | { op: 'not', filter: ScimFilter }
 
-/** Attributes compared case-sensitively (RFC 7643: `caseExact: true`). */
+/**
+ * Attributes compared case-sensitively (RFC 7643: `caseExact: true`); every other string compares
+ * case-insensitively.
+ *
+ * @example
+ * ```ts
+ * const sql = caseExactAttributes.has(filter.attribute) ? 'external_id = $1' : 'lower(user_name) = lower($1)'
+ * ```
+ */
 export const caseExactAttributes: ReadonlySet<string> = new Set(['id', 'externalId', 'members.value'])
 
 /** Longest filter accepted: the clients' filters are one or two comparisons. */
@@ -48,6 +63,12 @@ const maxTerms = 32
 /**
  * Parses a `filter` query parameter for a resource type.
  * @throws a SCIM 400 `invalidFilter` for a malformed filter or one this provider cannot answer
+ *
+ * @example
+ * ```ts
+ * parseScimFilter('USERNAME eq "Alice@Acme.test"', 'User')
+ * // { op: 'eq', attribute: 'userName', value: 'Alice@Acme.test' }
+ * ```
  */
 export function parseScimFilter (text: string, type: ResourceType): ScimFilter {
   if (text.length > maxFilterLength) throw invalidFilter(`The filter is longer than ${maxFilterLength} characters.`)
