@@ -68,6 +68,12 @@ export function targets (byId: Map<string, Summary>, login: LoginResult, cookies
   list.push({ what: 'plugin CPU per login (login + callback)', goal: '≤ 2 ms', measured: `${(login.cpuUs / 1000).toFixed(2)} ms`, met: login.cpuUs <= 2000 })
   const webhook = byId.get('webhook')
   if (webhook) list.push({ what: 'verified webhook events per second', goal: '≥ 5,000/s', measured: `${int(webhook.rps)}/s`, met: webhook.rps >= 5000 })
+  const perSecond = (id: string, what: string, goal: number) => {
+    const summary = byId.get(id)
+    if (summary) list.push({ what, goal: `≥ ${int(goal)}/s`, measured: `${int(summary.rps)}/s`, met: summary.rps >= goal })
+  }
+  perSecond('scim-create', 'SCIM user creates per second (memory repository)', 1000)
+  perSecond('scim-lookup', 'SCIM filtered lookups per second (memory repository)', 2000)
   const typical = cookies[0]
   if (typical) list.push({ what: 'typical session cookie (OpenID Connect profile)', goal: '≤ 1 KB', measured: `${typical.bytes} B`, met: typical.bytes <= 1024 })
   return list

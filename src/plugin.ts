@@ -81,7 +81,7 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
   const decorator: SsoDecorator = {
     async revoke (filter) {
       if (!await revocations.revokeUser(filter)) {
-        throw InvalidArgumentError('app.sso.revoke() needs at least one of userId, email or idpId, e.g. app.sso.revoke({ email: \'bob@globex.test\' }).')
+        throw InvalidArgumentError('app.sso.revoke() needs at least one of userId, email or idpId (and, to limit it to one tenant, a non-empty organizationId), e.g. app.sso.revoke({ email: \'bob@globex.test\', organizationId: \'org_globex\' }).')
       }
     },
     async signIn (request, reply, user) {

@@ -18,7 +18,7 @@ const layers: Array<[string, RegExp]> = [
   ['providers', /^providers\/[^/]+\.ts$/],
   ['plugin internals', /^(options|cookie-codec|session|transaction|revocation|refresh|core|error-reply)\.ts$/],
   ['routes and guard', /^(routes\/|guard\.ts|start-session\.ts)/],
-  ['plugins', /^(plugin\.ts|directory-sync\/)/],
+  ['plugins', /^(plugin\.ts|directory-sync\/|scim\/)/],
   ['public entry points', /^(index|types)\.ts$|^testing\//]
 ]
 
