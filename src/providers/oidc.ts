@@ -19,6 +19,7 @@ import { optionError, parseHttpUrl, rejectUnknownKeys } from '../options.ts'
 import { jsonBytes, userClaims, type RawUser } from '../user.ts'
 import { pkceChallenge } from '../crypto.ts'
 import { mapOidcError } from './oidc-errors.ts'
+import { clientSecretBasic } from './oidc-client-auth.ts'
 import { verifyLogoutToken, type LogoutTokenClaims } from './oidc-logout-token.ts'
 import { loginHint } from './login-hint.ts'
 import type { ProviderContext, ProviderInstance, ProviderSession, SsoProvider } from './provider.ts'
@@ -100,7 +101,7 @@ function validate (options: OidcProviderOptions): Settings {
   if (method === 'none') auth = client.None()
   else if (method === 'client_secret_basic' || method === 'client_secret_post') {
     if (!options.clientSecret) throw optionError('oidcProvider.tokenAuthMethod', `"${method}" needs a clientSecret.`)
-    auth = method === 'client_secret_basic' ? client.ClientSecretBasic(options.clientSecret) : client.ClientSecretPost(options.clientSecret)
+    auth = method === 'client_secret_basic' ? clientSecretBasic(options.clientSecret) : client.ClientSecretPost(options.clientSecret)
   } else {
     throw optionError('oidcProvider.tokenAuthMethod', `must be 'client_secret_basic', 'client_secret_post' or 'none' (got ${JSON.stringify(method)}).`)
   }
