@@ -39,7 +39,12 @@ export interface OidcProviderOptions {
   tokenAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'none'
   /** `prompt` sent to the IdP (`login`, `select_account`, `consent`, `none`). */
   prompt?: string
-  /** Also fetch the user-info endpoint and merge its claims (its `sub` must equal the ID token's). */
+  /**
+   * `true`: always fetch the user-info endpoint and merge its claims (its `sub` must equal the ID
+   * token's; the ID token's claims win). Default: fetch it only when the ID token lacks the claims
+   * the requested `email` / `profile` scopes promise (no `email`; none of `name`, `given_name`,
+   * `family_name`), as with IdPs that put them in user-info only.
+   */
   userinfo?: boolean
   /**
    * Keep the ID token in the session to send it as `id_token_hint` at logout (about 1 KB of cookie).
@@ -65,6 +70,7 @@ interface Settings {
   insecure: boolean
   clientId: string
   clientSecret: string | undefined
+  scopes: string[]
   scope: string
   alg: string
   auth: client.ClientAuth
@@ -115,6 +121,7 @@ function validate (options: OidcProviderOptions): Settings {
     insecure: issuer.protocol === 'http:',
     clientId: options.clientId,
     clientSecret: options.clientSecret,
+    scopes,
     scope: scopes.join(' '),
     alg,
     auth,
@@ -303,7 +310,7 @@ class OidcProvider implements ProviderInstance {
     this.#checkClaims(claims)
 
     let profile: Record<string, unknown> = claims
-    if (this.#settings.userinfo) {
+    if (this.#needsUserinfo(claims, config)) {
       try {
         // openid-client checks that the user-info `sub` equals the ID token's.
         const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub)
@@ -323,6 +330,26 @@ class OidcProvider implements ProviderInstance {
       else this.#context.log.info('fastify-sso: the ID token is too large to keep in the session cookie; logout will not send id_token_hint')
     }
     return { user, session }
+  }
+
+  /**
+   * `userinfo: true` always calls the user-info endpoint. Otherwise it is called only when the ID
+   * token lacks what a requested scope promises for the user's fields (OIDC Core §5.4): some IdPs
+   * put email and names only in the user-info answer, and a user signed in with `email: ''`
+   * would be worse than one more request. `email_verified` alone missing does not count: IdPs
+   * that omit it (Entra ID) omit it from user-info too.
+   */
+  #needsUserinfo (claims: client.IDToken, config: client.Configuration): boolean {
+    if (this.#settings.userinfo) return true
+    const missing = this.#settings.scopes.some(scope => {
+      const promised = promisedClaims[scope]
+      return promised !== undefined && !promised.some(name => firstString(claims[name]) !== undefined)
+    })
+    if (missing && !config.serverMetadata().userinfo_endpoint) {
+      this.#context.log.info('fastify-sso: the ID token lacks the claims of the requested scopes and the IdP has no user-info endpoint')
+      return false
+    }
+    return missing
   }
 
   /** Checks openid-client leaves to the caller. */
@@ -371,6 +398,15 @@ interface TokenResponse { status: number, contentType: string, body: string }
 function firstString (...values: unknown[]): string | undefined {
   for (const value of values) if (typeof value === 'string' && value.length > 0) return value
   return undefined
+}
+
+/**
+ * Per scope, the claims the user's fields come from: when the ID token has none of them, they
+ * are fetched from user-info (see `#needsUserinfo`).
+ */
+const promisedClaims: Record<string, readonly string[] | undefined> = {
+  email: ['email'],
+  profile: ['name', 'given_name', 'family_name']
 }
 
 /** The standard claims {@link mapClaims} always maps onto the user's fields. */
