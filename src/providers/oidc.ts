@@ -18,7 +18,7 @@ import { IdpUnavailableError, InvalidCallbackError, TokenRejectedError, Transact
 import { optionError, parseHttpUrl, rejectUnknownKeys } from '../options.ts'
 import { jsonBytes, userClaims, type RawUser } from '../user.ts'
 import { pkceChallenge } from '../crypto.ts'
-import { mapOidcError } from './oidc-errors.ts'
+import { mapOidcError, tokenStep } from './oidc-errors.ts'
 import { clientSecretBasic } from './oidc-client-auth.ts'
 import { verifyLogoutToken, type LogoutTokenClaims } from './oidc-logout-token.ts'
 import { loginHint } from './login-hint.ts'
@@ -300,7 +300,7 @@ class OidcProvider implements ProviderInstance {
         }
       }
     } catch (err) {
-      throw mapOidcError(err, 'code exchange')
+      throw mapOidcError(err, tokenStep)
     } finally {
       this.#tokenResponses.delete(verifier)
       if (this.#exchange?.config === config) this.#jwksCache = client.getJwksCache(config) ?? this.#jwksCache
