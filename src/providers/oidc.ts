@@ -16,8 +16,8 @@ import * as client from 'openid-client'
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose'
 import { IdpUnavailableError, InvalidCallbackError, TokenRejectedError, TransactionMissingError } from '../errors.ts'
 import { optionError, parseHttpUrl, rejectUnknownKeys } from '../options.ts'
-import { jsonBytes, userClaims, type RawUser } from '../user.ts'
-import { pkceChallenge } from '../crypto.ts'
+import { userClaims, type RawUser } from '../user.ts'
+import { pkceChallenge, randomId } from '../crypto.ts'
 import { mapOidcError, tokenStep } from './oidc-errors.ts'
 import { clientSecretBasic } from './oidc-client-auth.ts'
 import { verifyLogoutToken, type LogoutTokenClaims } from './oidc-logout-token.ts'
@@ -47,8 +47,10 @@ export interface OidcProviderOptions {
    */
   userinfo?: boolean
   /**
-   * Keep the ID token in the session to send it as `id_token_hint` at logout (about 1 KB of cookie).
-   * A token too large to share the 4 KB cookie with the profile (long group lists) is not kept.
+   * Keep the ID token to send it as `id_token_hint` at logout (default true). It is kept
+   * server-side, in the store (`store` option), sealed with the session keys, until logout or the
+   * session's absolute expiry; never in the cookie. `false`: logout without the hint (some IdPs
+   * then ask the user to confirm, or do not return to `logoutRedirect`).
    */
   keepIdToken?: boolean
   /** Name in `user.provider` (default `oidc`). */
@@ -62,8 +64,6 @@ const requestTimeout = 10
 /** An ID token older than this is refused even if not expired (a replayed or cached token). */
 const maxIdTokenAgeSeconds = 600
 const clockToleranceSeconds = 30
-/** `keepIdToken`: ID token characters plus profile bytes that still fit the session cookie once encrypted. */
-const keptIdTokenBudget = 2300
 
 interface Settings {
   issuer: URL
@@ -127,7 +127,7 @@ function validate (options: OidcProviderOptions): Settings {
     auth,
     prompt: options.prompt,
     userinfo: options.userinfo === true,
-    keepIdToken: options.keepIdToken === true,
+    keepIdToken: options.keepIdToken !== false,
     name
   }
 }
@@ -322,13 +322,9 @@ class OidcProvider implements ProviderInstance {
     const session: ProviderSession = {}
     if (typeof claims.sid === 'string' && claims.sid.length <= 255) session.sid = claims.sid
     const user = mapClaims(profile, claims.sub, this.name)
-    if (this.#settings.keepIdToken && tokens.id_token) {
-      // The ID token repeats the profile (groups, roles): keeping both can outgrow the 4 KB session
-      // cookie and fail the login with a 500. Without it logout still works (the IdP asks to confirm).
-      const { claims: _raw, ...profileOnly } = user
-      if (tokens.id_token.length + jsonBytes(profileOnly) <= keptIdTokenBudget) session.idt = tokens.id_token
-      else this.#context.log.info('fastify-sso: the ID token is too large to keep in the session cookie; logout will not send id_token_hint')
-    }
+    // The ID token for `id_token_hint` at logout, kept server-side: in the cookie it would about
+    // double what every request carries (and can outgrow 4 KB with a long group list).
+    if (this.#settings.keepIdToken && tokens.id_token) return { user, session, secrets: { idt: tokens.id_token } }
     return { user, session }
   }
 
@@ -386,7 +382,9 @@ class OidcProvider implements ProviderInstance {
   async logoutUrl (session: ProviderSession | undefined, postLogoutRedirectUri: string): Promise<URL | null> {
     const config = await this.#discover()
     if (!config.serverMetadata().end_session_endpoint) return null
-    const parameters: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri, client_id: this.#settings.clientId }
+    // `state` is optional (RP-Initiated Logout §2) but some IdPs honour post_logout_redirect_uri
+    // only with it; nothing checks it on the way back (the session has already ended here).
+    const parameters: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri, client_id: this.#settings.clientId, state: randomId() }
     if (typeof session?.idt === 'string') parameters.id_token_hint = session.idt
     return client.buildEndSessionUrl(config, parameters)
   }
