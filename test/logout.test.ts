@@ -65,13 +65,14 @@ test('logout goes through the IdP end-session endpoint and back to the app', asy
   t.equal(location.origin + location.pathname, `${idp.issuer}/session/end`)
   t.equal(location.searchParams.get('post_logout_redirect_uri'), 'http://localhost:3000/')
   t.equal(location.searchParams.get('client_id'), idp.clientId)
-  t.notOk(location.searchParams.get('id_token_hint'), 'no id_token_hint unless kept')
+  t.ok(location.searchParams.get('id_token_hint'), 'the ID token kept for the hint')
+  t.ok(location.searchParams.get('state'), 'and a state')
   const confirm = await browser.navigate(location.href)
   const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1]
   const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1]
   t.ok(xsrf && action, 'the IdP asks for confirmation')
   const back = await browser.navigate(new URL(action!, confirm.url).href, { form: { xsrf: xsrf!, logout: 'yes' } })
-  t.equal(back.url, 'http://localhost:3000/')
+  t.equal(back.url, `http://localhost:3000/?state=${location.searchParams.get('state')}`)
   t.same(JSON.parse(back.body), { user: null })
 })
 

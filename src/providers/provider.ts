@@ -75,6 +75,13 @@ export interface SignIn {
   user: RawUser
   session?: ProviderSession
   /**
+   * Provider state kept server-side, never in the cookie (e.g. the ID token for logout): in the
+   * store, sealed with the session keys, under the new session's id (`provider-state-store.ts`).
+   * Given back merged into the provider state that `logoutUrl` receives. When the store cannot
+   * take it, the login goes on without it.
+   */
+  secrets?: ProviderSession
+  /**
    * Where the IdP asks to land (e.g. a JWT IdP's `redirect` parameter). Used only for an
    * unsolicited login (no transaction, so no returnTo of our own), and only if `safeReturnTo`
    * accepts it.

@@ -107,7 +107,7 @@ async function signIn (core: SsoCore, request: FastifyRequest, reply: FastifyRep
   if (droppedClaims) request.log.info('fastify-sso: the raw claims were too large for the session cookie and were left out of user.claims')
   const user = await applyOnLogin(core, bounded, request)
 
-  await startSession(core, request, reply, user, outcome.session)
+  await startSession(core, request, reply, user, outcome.session, outcome.secrets)
   return reply.redirect(returnTo, 302)
 }
 

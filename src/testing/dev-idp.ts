@@ -54,6 +54,11 @@ export interface DevIdpOptions {
   clients?: DevIdpClient[]
   /** Shortcut for the default client: the app's baseUrl and prefix (default http://localhost:3000, /auth). */
   app?: { baseUrl?: string, prefix?: string }
+  /**
+   * Keep the email and profile claims out of the ID token and answer them from user-info only,
+   * as some IdPs do (default false: everything in the ID token).
+   */
+  claimsInUserinfoOnly?: boolean
 }
 
 /** A running development IdP. */
@@ -139,8 +144,8 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'org_id', 'org_name', 'roles', 'groups']
     },
-    // Claims go into the ID token, so apps need no user-info call.
-    conformIdTokenClaims: false,
+    // Claims go into the ID token, so apps need no user-info call (unless asked otherwise).
+    conformIdTokenClaims: options.claimsInUserinfoOnly === true,
     features: {
       devInteractions: { enabled: false },
       backchannelLogout: { enabled: true },

@@ -86,7 +86,7 @@ if (!existsSync(executablePath)) {
     await page.waitForURL(`${idp}/session/end**`)
     await shot('idp-logout')
     await page.click('button:has-text("Yes, sign me out")')
-    await page.waitForURL(url)
+    await page.waitForURL(`${url}?state=*`)
     t.match(await main(), /Sign in with SSO/, 'back on the home page, signed out')
 
     // A deep link while signed out: the IdP's form again (its session ended too), with no hint.
@@ -98,7 +98,7 @@ if (!existsSync(executablePath)) {
     t.match(await main(), /Welcome, Carol/, 'back on the page first asked for')
     await page.click('header button:has-text("Log out")')
     await page.click('button:has-text("Yes, sign me out")')
-    await page.waitForURL(url)
+    await page.waitForURL(`${url}?state=*`)
 
     // The password login still works beside SSO, and its logout never visits the IdP.
     await page.fill('#password', 'wrong')
