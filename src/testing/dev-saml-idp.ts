@@ -146,11 +146,12 @@ export async function startDevSamlIdp (options: DevSamlIdpOptions = {}): Promise
   const pending = new Map<string, Pending>()
   const spMetadata = new Map<string, Promise<string | undefined>>()
 
-  function identityProvider (key = keys[0]!, signatureAlgorithm = sha256, encrypt = false) {
+  /** samlify's IdP; signing with `key` (the metadata one, `signing` omitted, lists every current key). */
+  function identityProvider (key?: SelfSignedCertificate, signatureAlgorithm = sha256, encrypt = false) {
     return samlify.IdentityProvider({
       entityID: entityId,
-      privateKey: key.privateKey,
-      signingCert: keys.map(k => k.certificate),
+      privateKey: (key ?? keys[0]!).privateKey,
+      signingCert: key ? key.certificate : keys.map(k => k.certificate),
       requestSignatureAlgorithm: signatureAlgorithm,
       nameIDFormat: [nameIdFormats[options.nameIdFormat ?? 'persistent']],
       singleSignOnService: [{ Binding: binding.redirect, Location: `${origin}/saml/sso` }],
@@ -267,7 +268,7 @@ export async function startDevSamlIdp (options: DevSamlIdpOptions = {}): Promise
         sendHtml(res, 200, page('Development IdP — signed out', '<p class="banner">fastify-sso development identity provider.</p><h1>You are signed out</h1>'))
         return
       }
-      const { context } = identityProvider().createLogoutResponse(sp, { extract: { request: { id: request.id } } }, 'redirect', url.searchParams.get('RelayState') ?? '') as { context: string }
+      const { context } = identityProvider(keys[0]).createLogoutResponse(sp, { extract: { request: { id: request.id } } }, 'redirect', url.searchParams.get('RelayState') ?? '') as { context: string }
       res.writeHead(302, { location: context, 'cache-control': 'no-store' })
       res.end()
       return
