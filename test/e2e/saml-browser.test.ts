@@ -14,7 +14,7 @@ t.setTimeout(150_000) // Chromium starts slowly on a busy two-core machine
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import ssoPlugin, { requireUser, samlProvider } from '../../src/index.ts'
 import { escapeHtml } from '../../src/html.ts'
 import { selfSignedCertificate, startDevSamlIdp } from '../../src/testing/index.ts'
@@ -35,7 +35,7 @@ async function start (t: TestLike, https: boolean) {
   const idp = await startDevSamlIdp({ app: { baseUrl: origin } })
   t.teardown(() => idp.close())
   const tls = https ? selfSignedCertificate({ commonName: 'localhost' }) : undefined
-  const app = Fastify(tls ? { https: { key: tls.privateKey, cert: tls.certificate } } : {})
+  const app = (tls ? Fastify({ https: { key: tls.privateKey, cert: tls.certificate } }) : Fastify()) as unknown as FastifyInstance
   await app.register(ssoPlugin, { baseUrl: origin, provider: samlProvider({ idp: { metadataUrl: idp.metadataUrl } }), session: { secret } })
   app.get('/dashboard', { preHandler: requireUser() }, async (request) => `Welcome, ${request.user!.name}`)
   await app.listen({ port, host: 'localhost' })
