@@ -4,12 +4,11 @@
  * attacks (wrapping, comments, DTDs, sizes) are a genuine signed response edited by hand.
  * Every refusal: a 4xx coded error, no session cookie, and the user still signed out.
  */
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { selfSignedCertificate } from '../src/testing/index.ts'
 import type { DevSamlIdp, DevSamlResponseOptions } from '../src/testing/index.ts'
 import { assertionOf, encode, pendingLogin, post, samlApp, samlIdp, sessionSet } from './fixtures/saml.ts'
 
-type Test = Parameters<Parameters<typeof test>[1]>[0]
 type App = Awaited<ReturnType<typeof samlApp>>
 
 /** A refusal: status and code as expected, no session created, the user signed out. */

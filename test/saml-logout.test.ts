@@ -2,7 +2,7 @@
  * SAML logout: a LogoutRequest to the IdP's Single Logout URL and its LogoutResponse back at
  * `{prefix}/saml/logout`, against the development SAML IdP over HTTP; local logout without one.
  */
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { inflateRawSync } from 'node:zlib'
 import Fastify from 'fastify'
 import ssoPlugin, { requireUser, samlProvider, type SamlIdpOptions } from '../src/index.ts'
@@ -10,7 +10,7 @@ import { Browser } from './fixtures/browser.ts'
 import { freePort, secret } from './fixtures/app.ts'
 import { loginAtIdp, postToAcs, samlIdp } from './fixtures/saml.ts'
 
-async function listeningApp (t: Parameters<typeof samlIdp>[0], idpOptions?: (idp: Awaited<ReturnType<typeof samlIdp>>) => SamlIdpOptions) {
+async function listeningApp (t: Test, idpOptions?: (idp: Awaited<ReturnType<typeof samlIdp>>) => SamlIdpOptions) {
   const port = await freePort()
   const origin = `http://localhost:${port}`
   const idp = await samlIdp(t, { app: { baseUrl: origin } })
