@@ -98,6 +98,7 @@ export async function verifySamlResponse (encoded: string, expected: ResponseExp
     throw nodeSamlFailure(err, expected.log)
   }
   const assertion = parseXml(signedXml).documentElement as unknown as Element
+  if (assertion.namespaceURI !== ns.assertion || assertion.localName !== 'Assertion') throw TokenRejectedError('The signed part of the SAML response is not its assertion.')
   checkResponseEnvelope(response, expected)
   return readAssertion(assertion, expected)
 }
@@ -135,10 +136,12 @@ function checkStatus (response: Element): void {
 
 /** Layer 1: what no genuine response from an IdP contains. */
 async function checkShape (doc: Document, expected: ResponseExpectations): Promise<void> {
-  const plain = descendants(doc, ns.assertion, 'Assertion')
-  const encrypted = descendants(doc, ns.assertion, 'EncryptedAssertion')
+  // Counted by local name in any namespace, as node-saml selects them.
+  const plain = descendants(doc, '*', 'Assertion')
+  const encrypted = descendants(doc, '*', 'EncryptedAssertion')
   if (plain.length + encrypted.length === 0) throw TokenRejectedError('The SAML response contains no assertion.')
   if (plain.length + encrypted.length > 1) throw TokenRejectedError('The SAML response contains more than one assertion (signature wrapping?).')
+  if ((plain[0] ?? encrypted[0])!.namespaceURI !== ns.assertion) throw TokenRejectedError('The SAML response\'s assertion is not a SAML 2.0 assertion.')
   checkAlgorithms(doc, expected.allowSha1)
   if (plain[0]) {
     if (hasComment(plain[0])) throw TokenRejectedError('The assertion contains an XML comment (a comment inside the NameID can change whose identity is read).')
@@ -153,7 +156,7 @@ async function checkShape (doc: Document, expected: ResponseExpectations): Promi
   } catch {
     throw TokenRejectedError('The encrypted assertion cannot be decrypted with this app\'s sp.privateKey (was it encrypted for another certificate?).')
   }
-  if (descendants(inner, ns.assertion, 'Assertion').length !== 1) throw TokenRejectedError('The encrypted assertion does not hold exactly one assertion.')
+  if (descendants(inner, '*', 'Assertion').length !== 1 || inner.documentElement.namespaceURI !== ns.assertion) throw TokenRejectedError('The encrypted assertion does not hold exactly one assertion.')
   if (hasComment(inner.documentElement)) throw TokenRejectedError('The assertion contains an XML comment (a comment inside the NameID can change whose identity is read).')
   checkAlgorithms(inner, expected.allowSha1)
 }

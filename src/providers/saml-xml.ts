@@ -53,7 +53,7 @@ export function onlyChild (parent: Node, namespace: string, localName: string): 
   return found.length === 1 ? found[0] : undefined
 }
 
-/** Every element below `root` (at any depth) in `namespace` named `localName`. */
+/** Every element below `root` (at any depth) in `namespace` (`*`: any) named `localName`. */
 export function descendants (root: Document | Element, namespace: string, localName: string): Element[] {
   return Array.from(root.getElementsByTagNameNS(namespace, localName) as ArrayLike<Element>)
 }

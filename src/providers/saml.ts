@@ -194,15 +194,16 @@ class SamlProvider implements ProviderInstance {
       decryptionKey: this.#settings.privateKey,
       log: this.#context.log
     }
+    const idp = await this.#settings.idp.get()
     let assertion
     try {
-      assertion = await verifySamlResponse(encoded, { ...expectations, idp: await this.#settings.idp.get() })
+      assertion = await verifySamlResponse(encoded, { ...expectations, idp })
     } catch (err) {
       // A signature by a certificate we do not know: the IdP may have rotated. Fetch its
-      // metadata again (at most once a minute) and verify once more.
-      const idp = await this.#settings.idp.get()
+      // metadata again (at most once a minute, whoever posts) and verify once more.
+      if (!/not validly signed/.test((err as Error).message)) throw err
       const fresh = await this.#settings.idp.get({ refresh: true })
-      if (fresh === idp || !/not validly signed/.test((err as Error).message)) throw err
+      if (fresh === idp) throw err
       assertion = await verifySamlResponse(encoded, { ...expectations, idp: fresh })
     }
     const key = `saml:assertion:${sha256(`${assertion.issuer}\n${assertion.id}`)}`

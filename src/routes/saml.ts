@@ -16,7 +16,8 @@ export function samlMetadataHandler (core: SsoCore) {
       // Public, and the same for every visitor; short-lived so a changed certificate shows soon.
       return reply.header('cache-control', 'public, max-age=300').type('application/samlmetadata+xml; charset=utf-8').send(xml)
     } catch (err) {
-      return sendError(request, reply, err, core.links)
+      // An IdP fetching metadata gets the error itself, never the app's errorRedirect page.
+      return sendError(request, reply, err, { ...core.links, errorRedirect: undefined })
     }
   }
 }
