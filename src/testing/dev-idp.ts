@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair } from 'jose'
 import { DevIdpInProductionError, InvalidOptionError } from '../errors.ts'
 import { escapeHtml } from '../html.ts'
+import { importPeer } from '../optional-peer.ts'
 
 /** A demo user of the development IdP. */
 export interface DevIdpUser {
@@ -104,7 +105,7 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
     throw InvalidOptionError('startDevIdp: `users` must be a non-empty array of { email, … }.')
   }
   const clients = options.clients ?? [defaultClient(options.app)]
-  const { default: Provider } = await import('oidc-provider')
+  const { default: Provider } = await importPeer({ name: 'oidc-provider', neededBy: 'startDevIdp()', dev: true }, () => import('oidc-provider'))
 
   const server = createServer()
   await new Promise<void>((resolve, reject) => {

@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net'
 import { inflateRawSync } from 'node:zlib'
 import { DevIdpInProductionError, InvalidOptionError } from '../errors.ts'
 import { escapeHtml } from '../html.ts'
+import { importPeer } from '../optional-peer.ts'
 import { children, descendants, ns, onlyChild, parseXml, text } from '../providers/saml-xml.ts'
 import { defaultDevUsers, devLoginPage, page, readForm, sendHtml, subjectOf, type DevIdpUser } from './dev-idp.ts'
 import { selfSignedCertificate, type SelfSignedCertificate } from './self-signed.ts'
@@ -293,17 +294,12 @@ export async function startDevSamlIdp (options: DevSamlIdpOptions = {}): Promise
   }
 }
 
-/** samlify, an optional peer of `fastify-sso/testing`, with a clear message when it is missing. */
+/** samlify, an optional peer of `fastify-sso/testing` (FST_SSO_MISSING_DEPENDENCY when it is not installed). */
 async function loadSamlify (): Promise<typeof import('samlify')> {
-  let samlify: typeof import('samlify')
-  try {
-    samlify = await import('samlify')
-  } catch {
-    throw InvalidOptionError('startDevSamlIdp() needs the samlify package: npm install --save-dev samlify')
-  }
+  const samlify = await importPeer({ name: 'samlify', neededBy: 'startDevSamlIdp()', dev: true }, () => import('samlify'))
   // samlify asks for an XML schema validator before it parses anything; the development IdP
-  // checks well-formedness and refuses DTDs (the same parse the service provider uses).
-  // (samlify keeps it process-wide: one the app set itself for its own use of samlify stays.)
+  // checks well-formedness and refuses DTDs (the same parse the service provider uses). samlify
+  // keeps it process-wide: one the app set itself, for its own use of samlify, stays.
   const api = await import('samlify/build/src/api.js' as string).catch(() => undefined) as { getContext?: () => { validate?: unknown } } | undefined
   if (api?.getContext?.().validate === undefined) {
     samlify.setSchemaValidator({ validate: async (xml: string) => { parseXml(xml); return 'ok' } })
