@@ -14,6 +14,7 @@ export { workosSso, type WorkOSSsoOptions, type WorkOSDomainRoute, type WorkOSDo
 export { workosAuthKit, type WorkOSAuthKitOptions } from './providers/workos-authkit.ts'
 export type { WorkOSCredentials } from './providers/workos-shared.ts'
 export { jwtProvider, type JwtProviderOptions, type JwtClaimNames } from './providers/jwt.ts'
+export { samlProvider, type SamlProviderOptions, type SamlSpOptions, type SamlIdpOptions, type SamlAttributeNames } from './providers/saml.ts'
 export { memoryStore, type MemoryStoreOptions } from './store/memory.ts'
 export { redisStore, type RedisStoreOptions, type RedisStoreClient } from './store/redis.ts'
 export { directorySync, type DirectorySyncOptions } from './directory-sync/plugin.ts'

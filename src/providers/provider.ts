@@ -136,6 +136,14 @@ export interface ProviderInstance {
   verifyLogoutToken?(token: string): Promise<{ jti: string, exp: number, sid?: string, sub?: string }>
   /** Releases timers and connections when the app closes. */
   close?(): Promise<void>
+  // ── SAML service providers (the plugin mounts these routes only when the provider has them) ──
+  /** The SP metadata XML served at `GET {prefix}/saml/metadata` (the query may name a connection). */
+  samlMetadata?(login: LoginRequest): Promise<string>
+  /**
+   * The IdP's LogoutResponse at `GET|POST {prefix}/saml/logout`. The session is already ended
+   * when it arrives; resolving sends the browser to `logoutRedirect`, throwing shows the error.
+   */
+  samlLogoutResponse?(message: Omit<CallbackRequest, 'transaction'>): Promise<void>
 }
 
 /**
