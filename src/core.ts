@@ -58,13 +58,17 @@ export const kCore: unique symbol = Symbol('fastify-sso.core')
  * ```ts
  * // A user left the company: end every session of theirs, on every instance.
  * await app.sso.revoke({ email: 'bob@globex.test' })
+ * // Asked by Globex's admin: Globex's Bob only, never a namesake in another tenant.
+ * await app.sso.revoke({ email: 'bob@globex.test', organizationId: 'org_globex' })
  * ```
  */
 export interface SsoDecorator {
   /**
-   * Revokes every session of the user matching any field; their next request is signed out. Pass
-   * the request of the admin action that asked, and its id, address and user agent go into the
-   * `session.revoked` audit event (source `api`).
+   * Revokes every session of the user matching any of `userId`, `email`, `idpId`; their next
+   * request is signed out. With `organizationId`, only sessions whose user belongs to that
+   * organization (what a tenant's own admin or directory may end). Pass the request of the admin
+   * action that asked, and its id, address and user agent go into the `session.revoked` audit
+   * event (source `api`).
    */
   revoke(filter: RevokeFilter, request?: FastifyRequest): Promise<void>
   /**

@@ -39,6 +39,8 @@ export const InvalidArgumentError = code('FST_SSO_INVALID_ARGUMENT', 500, 'Inval
 export const NotSupportedError = code('FST_SSO_NOT_SUPPORTED', 501, 'The configured identity provider does not support this operation')
 /** `startDevIdp()` refuses to run with NODE_ENV=production. */
 export const DevIdpInProductionError = code('FST_SSO_DEV_IDP_IN_PRODUCTION', 500, 'The development IdP must not run in production')
+/** An optional package a feature needs is not installed (ioredis for `redisStore({ url })`, oidc-provider for `startDevIdp()`); the message gives the install command. */
+export const MissingDependencyError = code('FST_SSO_MISSING_DEPENDENCY', 500, 'An optional package fastify-sso needs is not installed')
 
 // ── Any auth route ──────────────────────────────────────────────────────────────────────────
 
@@ -131,7 +133,7 @@ export function isSsoError (err: unknown): err is SsoError {
 
 /** Every error constructor, in the order the README's table lists them. */
 const allErrors = [
-  InvalidOptionError, DecoratorConflictError, InvalidArgumentError, NotSupportedError, DevIdpInProductionError,
+  InvalidOptionError, DecoratorConflictError, InvalidArgumentError, NotSupportedError, DevIdpInProductionError, MissingDependencyError,
   BadRequestError, BodyTooLargeError, InternalError,
   TransactionMissingError, StateMismatchError, TransactionExpiredError, TransactionReplayedError,
   InvalidCallbackError, InvalidLoginRequestError, RoutingRequiredError, UnknownDomainError,

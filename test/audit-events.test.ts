@@ -13,6 +13,7 @@ import { baseUrl, buildApp, devIdp, loginThroughIdp, secret, stopBeforeCallback,
 import { captureLog, recordAuditChannels } from './fixtures/observe.ts'
 import { clientId, startWorkOS, workosApp } from './fixtures/workos-api.ts'
 import { deliver, directoryUser, eventBody, webhookSecret } from './fixtures/webhook.ts'
+import { createUser, oktaUser, patch, scimApp } from './fixtures/scim.ts'
 
 const isoTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
 const aliceAtAcme = { userId: 'user_alice_acme_test', email: 'alice@acme.test', organizationId: 'org_acme', provider: 'oidc' }
@@ -149,6 +150,18 @@ test('a deprovisioning webhook revokes with source webhook: one event per user',
   await new Promise(resolve => setImmediate(resolve))
   t.match(events, [{ type: 'session.revoked', source: 'webhook', email: 'bob@globex.test', ip: '127.0.0.1' }])
   t.equal(events.length, 1)
+})
+
+test('SCIM deprovisioning revokes with source scim, within the token\'s organization, naming the SCIM request', async (t) => {
+  const events: AuditEvent[] = []
+  const { call } = await scimApp(t, {}, { onAuditEvent: (event) => { events.push(event) } })
+  const id = await createUser(call, oktaUser('bob@acme.test'))
+  t.equal((await call('PATCH', `/Users/${id}`, patch({ op: 'replace', value: { active: false } }))).statusCode, 200)
+  await new Promise(resolve => setImmediate(resolve))
+  const revoked = events.filter(event => event.type === 'session.revoked')
+  t.ok(revoked.length >= 1)
+  t.match(revoked[0], { source: 'scim', email: 'bob@acme.test', organizationId: 'org_acme', ip: '127.0.0.1' })
+  t.ok(revoked.every(event => event.source === 'scim' && event.organizationId === 'org_acme' && typeof event.requestId === 'string'))
 })
 
 test('a back-channel logout revokes with source backchannel', async (t) => {

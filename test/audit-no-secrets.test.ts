@@ -7,11 +7,12 @@
 import { test, type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { SignJWT } from 'jose'
-import ssoPlugin, { jwtProvider, memoryStore, oidcProvider, requireUser, workosAuthKit, type AuditEvent, type SsoPluginOptions } from '../src/index.ts'
+import ssoPlugin, { jwtProvider, memoryStore, oidcProvider, requireUser, samlProvider, workosAuthKit, type AuditEvent, type SsoPluginOptions } from '../src/index.ts'
 import { Browser } from './fixtures/browser.ts'
 import { baseUrl, devIdp, secret, stopBeforeCallback, testClock } from './fixtures/app.ts'
 import { captureLog, recordAuditChannels, recordIdpTraces } from './fixtures/observe.ts'
 import { apiKey, clientId, startWorkOS } from './fixtures/workos-api.ts'
+import { loginAtIdp, postToAcs, samlIdp } from './fixtures/saml.ts'
 
 const jwtSecret = 'the JWT IdP shared secret, 32+ bytes long'
 
@@ -141,6 +142,24 @@ test('a JWT IdP: tokens in the URL and in a form, valid, replayed and forged, st
   t.equal((await browser.request('/auth/callback', { form: { id_token: forged } })).status, 401, 'forged')
   for (const value of cookieValues(browser)) secrets.add(value)
   await check(['login', 'login.failed'], false)
+})
+
+test('SAML: assertions posted to the ACS, accepted, replayed and tampered, stay out of every output', async (t) => {
+  const idp = await samlIdp(t)
+  const { browser, secrets, check } = await observed(t, { provider: samlProvider({ idp: { metadataUrl: idp.metadataUrl } }) })
+  const posted = await loginAtIdp(browser, 'alice@acme.test', '/auth/login?returnTo=%2Fapi%2Fme')
+  secrets.add(posted.SAMLResponse)
+  secrets.add(posted.RelayState)
+  // Pieces of the signed XML: the assertion's signature and digest values.
+  for (const [, value] of posted.xml.matchAll(/<ds:(?:SignatureValue|DigestValue)>([^<]+)</g)) secrets.add(value!.replace(/\s/g, '').slice(0, 40))
+  for (const value of cookieValues(browser)) secrets.add(value)
+  t.equal((await postToAcs(browser, { SAMLResponse: posted.SAMLResponse, RelayState: posted.RelayState })).status, 200, 'signed in')
+  for (const value of cookieValues(browser)) secrets.add(value)
+  t.equal((await postToAcs(browser, { SAMLResponse: posted.SAMLResponse, RelayState: posted.RelayState })).status, 400, 'replayed')
+  const tampered = Buffer.from(posted.xml.replace('alice@acme.test', 'mallory@acme.test')).toString('base64')
+  secrets.add(tampered.slice(0, 60))
+  t.not((await browser.request('/auth/callback', { form: { SAMLResponse: tampered, RelayState: posted.RelayState } })).status, 302, 'tampered: refused')
+  await check(['login', 'login.failed'])
 })
 
 export type { FastifyInstance }

@@ -4,8 +4,8 @@
  */
 import { test } from 'tap'
 import { signIn } from '../src/testing/index.ts'
-import { loginThroughIdp } from './fixtures/app.ts'
-import { exampleSecret, startTestExample } from './fixtures/example.ts'
+import { loginThroughIdp, secret } from './fixtures/app.ts'
+import { startTestExample } from './fixtures/example.ts'
 
 test('the audit page lists the latest sign-in events of the admin\'s organization, newest first', async (t) => {
   const { browser } = await startTestExample(t)
@@ -36,7 +36,7 @@ test('another organization\'s events stay out; members are refused', async (t) =
 })
 
 test('WorkOS mode: an organization\'s admin gets the "Set up SSO for your organization" button; members do not', async (t) => {
-  const env = { WORKOS_API_KEY: 'sk_test_example', WORKOS_CLIENT_ID: 'client_example', SESSION_SECRET: exampleSecret }
+  const env = { WORKOS_API_KEY: 'sk_test_example', WORKOS_CLIENT_ID: 'client_example', SESSION_SECRET: secret }
   const { app } = await startTestExample(t, env)
   const admin = await signIn(app, { email: 'it@acme.test', organizationId: 'org_01ACME', roles: ['admin'] })
   const member = await signIn(app, { email: 'eve@acme.test', organizationId: 'org_01ACME', roles: ['member'] })

@@ -15,6 +15,7 @@ import { Browser } from './fixtures/browser.ts'
 import { baseUrl, buildApp, devIdp, loginThroughIdp, testClock, unreachableIdp } from './fixtures/app.ts'
 import { recordIdpTraces } from './fixtures/observe.ts'
 import { clientId, startWorkOS, workosApp } from './fixtures/workos-api.ts'
+import { loginAtIdp, postToAcs, samlApp, samlIdp } from './fixtures/saml.ts'
 import ssoPlugin from '../src/index.ts'
 import Fastify from 'fastify'
 
@@ -71,6 +72,17 @@ test('jose\'s remote key set (a JWT IdP\'s jwksUri) is traced as jwks', async (t
   const token = await new SignJWT({ email: 'alice@acme.test' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('alice').setIssuedAt().setExpirationTime('1m').sign(privateKey)
   t.equal((await app.inject({ url: `/auth/callback?id_token=${token}` })).statusCode, 302, 'signed in')
   t.match(traces.finished(), [{ provider: 'intranet', operation: 'jwks', url: jwksUri, status: 200 }])
+})
+
+test('SAML: the IdP metadata fetch (metadataUrl) is traced as metadata', async (t) => {
+  const idp = await samlIdp(t)
+  const traces = recordIdpTraces(t)
+  const app = await samlApp(t, idp, { name: 'acme-entra' })
+  const browser = new Browser(app, baseUrl)
+  const posted = await loginAtIdp(browser)
+  t.equal((await postToAcs(browser, { SAMLResponse: posted.SAMLResponse, RelayState: posted.RelayState })).status, 200, 'signed in')
+  const metadataUrl = new URL(idp.metadataUrl)
+  t.match(traces.finished(), [{ provider: 'acme-entra', operation: 'metadata', url: metadataUrl.origin + metadataUrl.pathname }], 'one fetch, then cached')
 })
 
 test('WorkOS SSO: the SDK\'s calls (organization lookups, code exchange) are traced with provider and operation', async (t) => {

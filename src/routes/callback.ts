@@ -20,6 +20,7 @@ import { boundUser, type SsoUser } from '../user.ts'
 import type { LoginTransaction, SignIn } from '../providers/provider.ts'
 import { firstUse } from '../store/single-use.ts'
 import { rawQuery, singleParams } from './params.ts'
+import { park, shouldPark, unpark, type CallbackAnswer } from './post-back.ts'
 import { startLogin } from './login.ts'
 import { startSession } from '../start-session.ts'
 
@@ -34,11 +35,26 @@ export function callbackHandler (core: SsoCore) {
     reply.header('cache-control', 'no-store')
     const attempt: LoginAttempt = { provider: core.provider.name }
     try {
-      return await finishLogin(core, request, reply, attempt)
+      const method = request.method === 'POST' ? 'POST' : 'GET'
+      const answer: CallbackAnswer = { method, fields: method === 'POST' ? request.body : request.query, query: rawQuery(request.url) }
+      // A cross-site POST without the transaction cookie goes round through the same site first.
+      if (shouldPark(core, request, answer)) return await park(core, reply, answer)
+      return await finishLogin(core, request, reply, answer, attempt)
     } catch (err) {
-      const error = toSsoError(providerFailure(err, request), request)
-      core.audit.emit({ type: 'login.failed', ...attempt, ...auditFailure(error) }, request)
-      return sendError(request, reply, error, core.links)
+      return failLogin(core, request, reply, err, attempt)
+    }
+  }
+}
+
+/** `GET {prefix}/callback/continue`: a parked POST callback, back with the browser's cookies. */
+export function continueHandler (core: SsoCore) {
+  return async function continueLogin (request: FastifyRequest, reply: FastifyReply) {
+    reply.header('cache-control', 'no-store')
+    const attempt: LoginAttempt = { provider: core.provider.name }
+    try {
+      return await finishLogin(core, request, reply, await unpark(core, request), attempt)
+    } catch (err) {
+      return failLogin(core, request, reply, err, attempt)
     }
   }
 }
@@ -46,9 +62,16 @@ export function callbackHandler (core: SsoCore) {
 /** What a failed login's audit event can say: who, where, as far as the callback got. */
 type LoginAttempt = Omit<AuditInput, 'type'>
 
-async function finishLogin (core: SsoCore, request: FastifyRequest, reply: FastifyReply, attempt: LoginAttempt): Promise<FastifyReply> {
-  const method = request.method === 'POST' ? 'POST' : 'GET'
-  const { values: params, repeated } = singleParams(method === 'POST' ? request.body : request.query)
+/** A failed login: its `login.failed` audit event, then the error page, JSON or errorRedirect. */
+function failLogin (core: SsoCore, request: FastifyRequest, reply: FastifyReply, err: unknown, attempt: LoginAttempt): FastifyReply {
+  const error = toSsoError(providerFailure(err, request), request)
+  core.audit.emit({ type: 'login.failed', ...attempt, ...auditFailure(error) }, request)
+  return sendError(request, reply, error, core.links)
+}
+
+async function finishLogin (core: SsoCore, request: FastifyRequest, reply: FastifyReply, answer: CallbackAnswer, attempt: LoginAttempt): Promise<FastifyReply> {
+  const { method } = answer
+  const { values: params, repeated } = singleParams(answer.fields)
   const ambiguous = repeated.filter(name => protocolParams.includes(name))
   if (ambiguous.length > 0) throw InvalidCallbackError(`The callback repeats the parameter ${ambiguous.join(', ')}.`)
 
@@ -66,7 +89,7 @@ async function finishLogin (core: SsoCore, request: FastifyRequest, reply: Fasti
 
   // The URL the IdP sent the browser to, rebuilt from configuration (never from Host).
   const url = new URL(core.options.redirectUri)
-  if (method === 'GET') url.search = rawQuery(request.url)
+  url.search = answer.query
   const outcome = await withTimeout(core.provider.callback({ method, params, url, transaction }))
 
   if ('restart' in outcome) {
@@ -119,7 +142,7 @@ async function signIn (core: SsoCore, request: FastifyRequest, reply: FastifyRep
   if (droppedClaims) request.log.info('fastify-sso: the raw claims were too large for the session cookie and were left out of user.claims')
   const user = await applyOnLogin(core, bounded, request)
 
-  await startSession(core, request, reply, user, outcome.session)
+  await startSession(core, request, reply, user, outcome.session, outcome.secrets)
   return reply.redirect(returnTo, 302)
 }
 

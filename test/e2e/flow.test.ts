@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startExample } from '../../example/app.ts'
+import { secret } from '../fixtures/app.ts'
 
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
@@ -30,7 +31,7 @@ if (!existsSync(executablePath)) {
 } else {
   test('in Chromium: SSO sign-in, reload, logout through the IdP, deep link, password login', async (t) => {
     const { chromium } = await import('playwright-core')
-    const example = await startExample({ port: 0, env: { SESSION_SECRET: 'an e2e test session secret of 32+ characters' }, logger: false })
+    const example = await startExample({ port: 0, env: { SESSION_SECRET: secret }, logger: false })
     t.teardown(() => example.close())
     const url = example.url
     const idp = example.config.devIdp!.issuer
@@ -85,7 +86,7 @@ if (!existsSync(executablePath)) {
     await page.waitForURL(`${idp}/session/end**`)
     await shot('idp-logout')
     await page.click('button:has-text("Yes, sign me out")')
-    await page.waitForURL(url)
+    await page.waitForURL(`${url}?state=*`)
     t.match(await main(), /Sign in with SSO/, 'back on the home page, signed out')
 
     // A deep link while signed out: the IdP's form again (its session ended too), with no hint.
@@ -97,7 +98,7 @@ if (!existsSync(executablePath)) {
     t.match(await main(), /Welcome, Carol/, 'back on the page first asked for')
     await page.click('header button:has-text("Log out")')
     await page.click('button:has-text("Yes, sign me out")')
-    await page.waitForURL(url)
+    await page.waitForURL(`${url}?state=*`)
 
     // The password login still works beside SSO, and its logout never visits the IdP.
     await page.fill('#password', 'wrong')
