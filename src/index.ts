@@ -14,6 +14,7 @@ export { workosSso, type WorkOSSsoOptions, type WorkOSDomainRoute, type WorkOSDo
 export { workosAuthKit, type WorkOSAuthKitOptions } from './providers/workos-authkit.ts'
 export type { WorkOSCredentials } from './providers/workos-shared.ts'
 export { jwtProvider, type JwtProviderOptions, type JwtClaimNames } from './providers/jwt.ts'
+export { connections, type ConnectionsOptions, type SsoConnection, type ConnectionLookup } from './providers/connections.ts'
 export { memoryStore, type MemoryStoreOptions } from './store/memory.ts'
 export { redisStore, type RedisStoreOptions } from './store/redis.ts'
 export { directorySync, type DirectorySyncOptions } from './directory-sync/plugin.ts'
@@ -28,6 +29,6 @@ export type { RevokeFilter } from './revocation.ts'
 export type { SsoDecorator } from './core.ts'
 export type {
   SsoProvider, ProviderInstance, ProviderContext, LoginTransaction, LoginRequest, CallbackRequest,
-  ProviderSession, SignIn, RestartLogin, Refreshed
+  ProviderSession, SignIn, RestartLogin, Refreshed, BackchannelRequest
 } from './providers/provider.ts'
 export type { RawUser } from './user.ts'

@@ -54,9 +54,10 @@ async function finishLogin (core: SsoCore, request: FastifyRequest, reply: Fasti
   }
   const transaction = await consumeTransaction(core, request, reply, params)
 
-  // The URL the IdP sent the browser to, rebuilt from configuration (never from Host).
+  // The URL the IdP sent the browser to, rebuilt from configuration (never from Host). A posted
+  // callback keeps its query too (`?connection=<id>`: the ACS URL of an IdP-initiated login).
   const url = new URL(core.options.redirectUri)
-  if (method === 'GET') url.search = rawQuery(request.url)
+  url.search = rawQuery(request.url)
   const outcome = await withTimeout(core.provider.callback({ method, params, url, transaction }))
 
   if ('restart' in outcome) {
@@ -76,7 +77,7 @@ async function consumeTransaction (
 ): Promise<LoginTransaction | null> {
   const { provider, transactions } = core
   const usesState = provider.usesState !== false
-  const state = params[provider.stateParam ?? 'state']
+  const state = stateOf(params, provider.stateParam)
   if (usesState && !state) {
     if (provider.acceptsUnsolicited) return null
     const hasCookie = transactions.has(request)
@@ -100,6 +101,13 @@ async function consumeTransaction (
   const first = await firstUse(core.store, `tx:${sha256(transaction.state)}`, transaction.expiresAt - core.options.now(), request.log, core.options.storeFailure === 'open')
   if (!first) throw TransactionReplayedError()
   return transaction
+}
+
+/** The state the callback carries: under the provider's parameter, or the first present of its several. */
+function stateOf (params: Record<string, string>, stateParam: string | readonly string[] = 'state'): string | undefined {
+  if (typeof stateParam === 'string') return params[stateParam]
+  for (const name of stateParam) if (params[name] !== undefined) return params[name]
+  return undefined
 }
 
 async function signIn (core: SsoCore, request: FastifyRequest, reply: FastifyReply, outcome: SignIn, returnTo: string): Promise<FastifyReply> {

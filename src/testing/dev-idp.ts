@@ -53,6 +53,8 @@ export interface DevIdpOptions {
   clients?: DevIdpClient[]
   /** Shortcut for the default client: the app's baseUrl and prefix (default http://localhost:3000, /auth). */
   app?: { baseUrl?: string, prefix?: string }
+  /** Shown on the IdP's pages (e.g. `Acme`), to tell several development IdPs apart. */
+  name?: string
 }
 
 /** A running development IdP. */
@@ -130,8 +132,9 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
     jwks: { keys: [signingKey] },
     cookies: {
       keys: [randomBytes(32).toString('base64url')],
-      // Prefixed names: no clash with an app's cookies on the same host.
-      names: { session: '_devidp_session', interaction: '_devidp_interaction', resume: '_devidp_resume' }
+      // Prefixed names: no clash with an app's cookies on the same host, nor with another
+      // development IdP on another port of it (browsers share cookies across ports).
+      names: { session: `_devidp_${port}_session`, interaction: `_devidp_${port}_interaction`, resume: `_devidp_${port}_resume` }
     },
     claims: {
       openid: ['sub'],
@@ -200,7 +203,7 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
       oidc(req, res)
       return
     }
-    handleInteraction(provider, users, req, res).catch(() => {
+    handleInteraction(provider, users, options.name, req, res).catch(() => {
       if (!res.headersSent) {
         res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' })
         res.end(page('Sign-in error', '<p>This sign-in expired or is not valid. Start again from the application.</p>'))
@@ -241,7 +244,7 @@ async function readForm (req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 /** The login form (GET) and its submission (POST). Any non-empty password is accepted. */
-async function handleInteraction (provider: any, users: DevIdpUser[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleInteraction (provider: any, users: DevIdpUser[], name: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const details = await provider.interactionDetails(req, res)
   const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : ''
   const app = appHost(details.params.redirect_uri)
@@ -251,13 +254,13 @@ async function handleInteraction (provider: any, users: DevIdpUser[], req: Incom
     const user = users.find(candidate => candidate.email.toLowerCase() === email)
     const quick = form.get('quick') === '1'
     if (!user || (!quick && !form.get('password'))) {
-      sendHtml(res, 200, loginPage(details.uid, users, email || hint, user ? 'Enter any password.' : 'Unknown user: pick one of the demo accounts.', app))
+      sendHtml(res, 200, loginPage(details.uid, users, email || hint, user ? 'Enter any password.' : 'Unknown user: pick one of the demo accounts.', app, name))
       return
     }
     await provider.interactionFinished(req, res, { login: { accountId: subjectOf(user) } }, { mergeWithLastSubmission: false })
     return
   }
-  sendHtml(res, 200, loginPage(details.uid, users, hint, '', app))
+  sendHtml(res, 200, loginPage(details.uid, users, hint, '', app, name))
 }
 
 /** The host of the application asking for the sign-in (shown on the form), from its redirect URI. */
@@ -291,15 +294,15 @@ li button{width:100%;text-align:left;margin-top:.5rem}
 .error{color:#cf222e}</style></head><body><main>${body}</main></body></html>`
 }
 
-function loginPage (uid: string, users: DevIdpUser[], email: string, error: string, app: string): string {
+function loginPage (uid: string, users: DevIdpUser[], email: string, error: string, app: string, name: string | undefined): string {
   const action = `/interaction/${escapeHtml(uid)}`
   const accounts = users.map(user => `<li><form method="post" action="${action}">
       <input type="hidden" name="email" value="${escapeHtml(user.email)}"><input type="hidden" name="quick" value="1">
       <button type="submit">Continue as <strong>${escapeHtml(user.name ?? user.email)}</strong> · ${escapeHtml(user.email)}${user.organizationName ? ` · ${escapeHtml(user.organizationName)}` : ''}</button>
     </form></li>`).join('')
-  return page('Development IdP — sign in', `
-  <p class="banner">fastify-sso development identity provider. For local development only: any password works.</p>
-  <h1>Sign in</h1>
+  return page(`Development IdP${name ? ` of ${name}` : ''} — sign in`, `
+  <p class="banner">fastify-sso development identity provider${name ? ` of <strong>${escapeHtml(name)}</strong>` : ''}. For local development only: any password works.</p>
+  <h1>Sign in${name ? ` to ${escapeHtml(name)}` : ''}</h1>
   ${app ? `<p class="note">to continue to <strong>${escapeHtml(app)}</strong></p>` : ''}
   ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
   <form method="post" action="${action}" class="main">
