@@ -100,7 +100,9 @@ export class ConnectionRegistry {
     try {
       instance = connection.provider.setup({ ...this.#context, log: this.#context.log.child({ connectionId: connection.id }) })
     } catch (err) {
-      // A wrong provider option in the app's database (a bad issuer URL…): the option error names it.
+      // A wrong provider option in the app's database (a bad issuer URL…): the option error names
+      // it. Not cached: the next login resolves the connection again, once the admin fixed it.
+      this.#forget(connection.id, false)
       this.#context.log.error({ err, connectionId: connection.id }, 'fastify-sso: a connection\'s provider could not be set up')
       throw ConnectionInvalidError(`The single sign-on connection "${connection.id}" is misconfigured: its provider refused its options. ${(err as Error)?.message ?? ''}`.trim())
     }
@@ -128,13 +130,18 @@ export class ConnectionRegistry {
    */
   drop (id: string): void {
     this.#generation++
+    this.#forget(id, true)
+  }
+
+  /** Removes a connection, its instance (closed) and the lookups that led to it (and the "nothing found", with `unknown`). */
+  #forget (id: string, unknown: boolean): void {
     const entry = this.#entries.get(id)
     if (entry !== undefined) {
       this.#entries.delete(id)
-      this.#close(entry)
+      void this.#close(entry)
     }
     for (const [key, cached] of this.#lookups) {
-      if (cached.id === id || cached.id === null) this.#lookups.delete(key)
+      if (cached.id === id || (unknown && cached.id === null)) this.#lookups.delete(key)
     }
   }
 
@@ -168,6 +175,8 @@ export class ConnectionRegistry {
     if (!fresh) return { connection, expiresAt, instance: undefined }
     const entry = this.#upsert(connection, expiresAt)
     this.#remember(key, { id: connection.id, expiresAt })
+    // The callback, logout and refresh find it by id: no second `resolve` for the same answer.
+    this.#remember(lookupKey({ connection: connection.id }), { id: connection.id, expiresAt })
     return entry
   }
 
