@@ -3,8 +3,8 @@
  *
  * Every variant is a server in its own process (a new one each round), loaded by autocannon from
  * this process after a warm-up; rounds interleave the variants in a new shuffled order each time,
- * and ratios compare each variant with the bare route of the same round. Then the plugin's CPU per login and the
- * session cookie sizes. A full run writes bench/RESULTS.md and the README's summary table.
+ * and ratios compare each variant with the bare route of the same round. Then the plugin's CPU per login, the
+ * session cookie sizes and `connections()` at scale (bench/connections.ts). A full run writes bench/RESULTS.md and the README's summary table.
  *
  *   BENCH_QUICK=1         one short round, nothing written (under 2 minutes)
  *   BENCH_ROUNDS, BENCH_DURATION (s), BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_SEED
@@ -18,6 +18,7 @@ import { Redis } from 'ioredis'
 import { measure, type Sample } from './load.ts'
 import { measureLogins } from './login.ts'
 import { cookieSizes } from './cookie-sizes.ts'
+import { defaultConnectionsSettings, markedSection, measureConnections } from './connections.ts'
 import { startServer } from './processes.ts'
 import { benchRedisUrl } from './servers/config.ts'
 import { seededRandom, shuffle } from './stats.ts'
@@ -99,6 +100,8 @@ log(`logins (${settings.logins})…`)
 const login = await measureLogins(settings.logins)
 log('session cookie sizes…')
 const cookies = await cookieSizes(login.sessionCookie)
+log('connections…')
+const connectionsResult = await measureConnections(defaultConnectionsSettings(quick), log)
 
 const summaries = [...results.values()].map(summarise)
 const byId = new Map(summaries.map(summary => [summary.variant.id, summary]))
@@ -131,6 +134,8 @@ ${loginLine(login)}
 ## Session cookie sizes
 
 ${cookieTable(cookies)}
+
+${markedSection(connectionsResult)}
 `
 
 console.log(report)

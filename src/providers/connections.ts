@@ -131,6 +131,8 @@ class ConnectionsProvider implements ProviderInstance {
   // Only for a connection whose own provider accepts them, named by `?connection=` (see callback).
   readonly acceptsUnsolicited = true
   readonly #registry: ConnectionRegistry
+  /** The routing `loginRouting` just returned → its connection (see authorizationUrl). */
+  readonly #justRouted = new WeakMap<object, ConnectionEntry>()
 
   constructor (settings: RegistrySettings, context: ProviderContext) {
     this.#registry = new ConnectionRegistry(settings, context)
@@ -138,20 +140,26 @@ class ConnectionsProvider implements ProviderInstance {
 
   async loginRouting (login: LoginRequest): Promise<Record<string, string>> {
     const lookup = lookupOf(login.query)
-    const connection = await this.#enabled(lookup)
-    if ('connection' in lookup && login.query.organization !== undefined && login.query.organization !== connection.connection.organizationId) {
+    const found = this.#registry.find(lookup)
+    const entry = enabled(found instanceof Promise ? await found : found, lookup)
+    if ('connection' in lookup && login.query.organization !== undefined && login.query.organization !== entry.connection.organizationId) {
       throw InvalidLoginRequestError('The sign-in link names a connection of another organization than the one it names.')
     }
-    const inner = this.#registry.instance(connection)
-    const routing = await inner.loginRouting?.(innerLogin(login)) ?? {}
-    const scoped: Record<string, string> = { [routingKey]: connection.connection.id }
-    for (const [key, value] of Object.entries(routing)) scoped[innerRoutingPrefix + key] = value
+    const inner = this.#registry.instance(entry)
+    const scoped: Record<string, string> = { connection: entry.connection.id } // routingKey
+    if (inner.loginRouting) {
+      for (const [key, value] of Object.entries(await inner.loginRouting(innerLogin(login)))) scoped[innerRoutingPrefix + key] = value
+    }
+    // The plugin puts this very object in the transaction it hands to authorizationUrl next:
+    // that call finds the entry here instead of looking the connection up again.
+    this.#justRouted.set(scoped, entry)
     return scoped
   }
 
   async authorizationUrl (transaction: LoginTransaction, login: LoginRequest): Promise<URL> {
-    const { entry, inner } = await this.#forTransaction(transaction)
-    return inner.authorizationUrl(innerTransaction(transaction), innerLogin(login))
+    const routed = this.#justRouted.get(transaction.routing)
+    const entry = routed ?? await this.#forTransaction(transaction)
+    return this.#registry.instance(entry).authorizationUrl(innerTransaction(transaction), innerLogin(login))
   }
 
   async callback (request: CallbackRequest): Promise<SignIn | RestartLogin> {
@@ -164,7 +172,8 @@ class ConnectionsProvider implements ProviderInstance {
       if (named !== null && named !== transaction.routing[routingKey]) {
         throw ConnectionMismatchError('This answer names another single sign-on connection than the one this sign-in was started for.')
       }
-      ({ entry, inner } = await this.#forTransaction(transaction))
+      entry = await this.#forTransaction(transaction)
+      inner = this.#registry.instance(entry)
       if (!carriesState(request.params, inner.stateParam, transaction.state)) {
         throw StateMismatchError('The identity provider\'s answer does not carry the login state where this connection\'s protocol puts it.')
       }
@@ -258,20 +267,24 @@ class ConnectionsProvider implements ProviderInstance {
 
   /** A connection that exists and is switched on, or the coded refusal. */
   async #enabled (lookup: ConnectionLookup): Promise<ConnectionEntry> {
-    const entry = await this.#registry.find(lookup)
-    if (!entry) throw notFound(lookup)
-    if (!entry.connection.enabled) {
-      throw ConnectionDisabledError('Single sign-on is switched off for your organization. Ask your administrator, or sign in another way.')
-    }
-    return entry
+    return enabled(await this.#registry.find(lookup), lookup)
   }
 
-  async #forTransaction (transaction: LoginTransaction): Promise<{ entry: ConnectionEntry, inner: ProviderInstance }> {
+  /** The connection a transaction was started for. */
+  async #forTransaction (transaction: LoginTransaction): Promise<ConnectionEntry> {
     const id = transaction.routing[routingKey]
     if (id === undefined || !isConnectionId(id)) throw StateMismatchError('This sign-in was not started through a single sign-on connection. Please sign in again.')
-    const entry = await this.#enabled({ connection: id })
-    return { entry, inner: this.#registry.instance(entry) }
+    return await this.#enabled({ connection: id })
   }
+}
+
+/** The entry, if it exists and is switched on; otherwise the coded refusal. */
+function enabled (entry: ConnectionEntry | null, lookup: ConnectionLookup): ConnectionEntry {
+  if (!entry) throw notFound(lookup)
+  if (!entry.connection.enabled) {
+    throw ConnectionDisabledError('Single sign-on is switched off for your organization. Ask your administrator, or sign in another way.')
+  }
+  return entry
 }
 
 /** The refusal for a lookup that found nothing, naming what was not found. */
@@ -316,6 +329,7 @@ function carriesState (params: Readonly<Record<string, string>>, stateParam: str
 
 /** The login as the connection's provider sees it: without connections' own routing parameters. */
 function innerLogin (login: LoginRequest): LoginRequest {
+  if (login.query.connection === undefined && login.query.organization === undefined) return login // the usual login: by email
   const query: Record<string, string> = {}
   for (const [key, value] of Object.entries(login.query)) if (!ownParams.has(key)) query[key] = value
   return { query }
