@@ -51,7 +51,7 @@ export interface ConnectionsResult {
 
 const loginPath = (tenant: number) => `/auth/login?returnTo=%2Fprotected&email=user%40tenant-${tenant}.example`
 
-/** The stub's flags for a server. */
+/** The stub's flags for a server (bench/servers/fastify-sso-connections.ts, also the single-provider baseline with --single). */
 const idpArgs = (op: MaliciousOp) => [`--issuer=${op.issuer}`, `--client-id=${op.clientId}`, `--client-secret=${op.clientSecret}`]
 
 /** Login redirects (302 to the IdP) for `seconds`, rotating over the hot tenants; server CPU per request. */
@@ -105,7 +105,7 @@ export async function measureConnections (settings: ConnectionsSettings, log: (l
     // drifts (other processes share it), and each pair of neighbouring windows sees the same drift.
     for (let round = 1; round <= settings.rounds; round++) {
       log(`connections round ${round}/${settings.rounds}`)
-      const one = await startServer('fastify-sso.ts', idpArgs(op))
+      const one = await startServer('fastify-sso-connections.ts', [...idpArgs(op), '--single'])
       const many10k = await startServer('fastify-sso-connections.ts', [...idpArgs(op), `--connections=${settings.connections}`])
       try {
         for (let warm = 0; warm < 2; warm++) { // JIT, every hot connection resolved and discovered
@@ -167,8 +167,8 @@ export function connectionsSection (result: ConnectionsResult): string {
   const perInstance = (memory.unbounded - memory.start) / Math.max(1, memory.unboundedAlive)
   return `## Connections
 
-\`connections()\` with ${int(settings.connections)} connections behind a Map-backed \`resolve\` (each its own \`oidcProvider\`), against a
-single \`oidcProvider\` app, both on the OpenID Provider stub: \`GET /auth/login?email=user@tenant-<n>.example\` (302 to the IdP:
+\`connections()\` with ${int(settings.connections)} connections behind a Map-backed \`resolve\` (rows, from which \`resolve\` builds each
+connection's \`oidcProvider\`), against the same server with one \`oidcProvider\`, both on the OpenID Provider stub: \`GET /auth/login?email=user@tenant-<n>.example\` (302 to the IdP:
 transaction cookie, state, nonce, PKCE) rotating over ${settings.hotTenants} tenants. ${settings.rounds} rounds, each with a fresh process of both servers measured in
 ${settings.pairs} alternating pairs of ${settings.seconds} s windows after a warm-up; medians of ${result.single.length} windows each.
 
@@ -183,7 +183,7 @@ Memory (V8 heap after a full garbage collection) of the ${int(settings.connectio
 
 | | heap | provider instances alive |
 |---|---:|---:|
-| at start (the Map of ${int(settings.connections)} connections, nothing resolved) | ${mb(memory.start)} | 0 |
+| at start (the Map of ${int(settings.connections)} connection rows, nothing resolved) | ${mb(memory.start)} | 0 |
 | \`maxInstances: ${settings.maxInstances}\`, after logins across ${int(settings.maxInstances)} connections | ${mb(memory.afterBound)} | ${int(Math.min(settings.maxInstances, memory.alive))} |
 | \`maxInstances: ${settings.maxInstances}\`, after logins across ${int(settings.distinct)} connections | ${mb(memory.afterDistinct)} | ${int(memory.alive)} |
 | \`maxInstances: ${int(settings.distinct)}\`, after logins across ${int(settings.distinct)} connections | ${mb(memory.unbounded)} | ${int(memory.unboundedAlive)} |

@@ -1,13 +1,14 @@
 /**
- * fastify-sso with `connections()` over a Map of many connections (what an app's table lookup
- * costs at best), every connection its own `oidcProvider` on the OpenID Provider stub. Connection
- * `i` is `tenant-<i>` with the domain `tenant-<i>.example` (plus the stub's email domain, so its
- * users pass the domain check).
+ * fastify-sso with `connections()` over a Map of many connection rows (what an app's table lookup
+ * costs at best); `resolve` builds each connection's `oidcProvider`, on the OpenID Provider stub,
+ * from its row. Connection `i` is `tenant-<i>` with the domain `tenant-<i>.example` (plus the
+ * stub's email domain, so its users pass the domain check).
  *
  *   --issuer=URL --client-id=ID --client-secret=SECRET   the OpenID Provider stub
  *   --connections=N      connections in the Map (default 10,000)
  *   --max-instances=N    connections() maxInstances (default: the plugin's)
  *   --count-instances    count provider instances set up and closed (a Proxy around each: not for timing)
+ *   --single             one oidcProvider instead of connections() (the same server otherwise: the baseline)
  *
  * `GET /__stats` answers the heap after a full garbage collection and, with --count-instances, how
  * many provider instances are alive (set up and not yet closed).
@@ -20,7 +21,7 @@ import { announce } from './ready.ts'
 import { benchClaims } from '../profile.ts'
 
 const flags = new Map(process.argv.slice(2).map(arg => arg.replace(/^--/, '').split('=') as [string, string]))
-const count = Number(flags.get('connections') ?? 10_000)
+const count = flags.has('single') ? 0 : Number(flags.get('connections') ?? 10_000)
 const maxInstances = flags.has('max-instances') ? Number(flags.get('max-instances')) : undefined
 const countInstances = flags.has('count-instances')
 const idp = { issuer: flags.get('issuer')!, clientId: flags.get('client-id')!, clientSecret: flags.get('client-secret')! }
@@ -52,27 +53,29 @@ function counted (provider: SsoProvider): SsoProvider {
   }
 }
 
-const byId = new Map<string, SsoConnection>()
-const byDomain = new Map<string, SsoConnection>()
-const byOrganization = new Map<string, SsoConnection>()
+/** The app's table: plain rows, as a database would return them. */
+interface Row { id: string, tenantId: string, domains: string[], issuer: string, clientId: string, clientSecret: string }
+const byId = new Map<string, Row>()
+const byDomain = new Map<string, Row>()
+const byOrganization = new Map<string, Row>()
 for (let i = 0; i < count; i++) {
-  const connection: SsoConnection = {
-    id: `tenant-${i}`,
-    organizationId: `org_tenant_${i}`,
-    domains: [`tenant-${i}.example`, stubDomain],
-    provider: countInstances ? counted(oidcProvider(idp)) : oidcProvider(idp)
-  }
-  byId.set(connection.id, connection)
-  byDomain.set(`tenant-${i}.example`, connection)
-  byOrganization.set(connection.organizationId, connection)
+  const row: Row = { id: `tenant-${i}`, tenantId: `org_tenant_${i}`, domains: [`tenant-${i}.example`, stubDomain], ...idp }
+  byId.set(row.id, row)
+  byDomain.set(row.domains[0]!, row)
+  byOrganization.set(row.tenantId, row)
 }
-const resolve = (by: ConnectionLookup): SsoConnection | null =>
-  ('domain' in by ? byDomain.get(by.domain) : 'organization' in by ? byOrganization.get(by.organization) : byId.get(by.connection)) ?? null
+/** What an app's `resolve` does: find the row, build its connection. */
+const resolve = (by: ConnectionLookup): SsoConnection | null => {
+  const row = 'domain' in by ? byDomain.get(by.domain) : 'organization' in by ? byOrganization.get(by.organization) : byId.get(by.connection)
+  if (!row) return null
+  const provider = oidcProvider({ issuer: row.issuer, clientId: row.clientId, clientSecret: row.clientSecret })
+  return { id: row.id, organizationId: row.tenantId, domains: row.domains, provider: countInstances ? counted(provider) : provider }
+}
 
 const app = Fastify({ logger: false })
 await app.register(ssoPlugin, {
   baseUrl: 'http://localhost:3000',
-  provider: connections({ resolve, ...(maxInstances ? { maxInstances } : {}) }),
+  provider: flags.has('single') ? oidcProvider(idp) : connections({ resolve, ...(maxInstances ? { maxInstances } : {}) }),
   session: { secret: 'a benchmark secret of at least thirty-two characters' }
 })
 app.get('/protected', async (request) => ({ hello: request.user?.email }))

@@ -131,34 +131,42 @@ class ConnectionsProvider implements ProviderInstance {
   // Only for a connection whose own provider accepts them, named by `?connection=` (see callback).
   readonly acceptsUnsolicited = true
   readonly #registry: ConnectionRegistry
-  /** The routing `loginRouting` just returned → its connection (see authorizationUrl). */
-  readonly #justRouted = new WeakMap<object, ConnectionEntry>()
+  /** The routing `loginRouting` returned last and its connection (see authorizationUrl). */
+  #lastRouted: { routing: object, entry: ConnectionEntry } | undefined
 
   constructor (settings: RegistrySettings, context: ProviderContext) {
     this.#registry = new ConnectionRegistry(settings, context)
   }
 
-  async loginRouting (login: LoginRequest): Promise<Record<string, string>> {
+  loginRouting (login: LoginRequest): Promise<Record<string, string>> | Record<string, string> {
     const lookup = lookupOf(login.query)
     const found = this.#registry.find(lookup)
-    const entry = enabled(found instanceof Promise ? await found : found, lookup)
+    // A cached connection is routed synchronously: no promise on the usual login's path.
+    return found instanceof Promise ? found.then(entry => this.#route(login, lookup, entry)) : this.#route(login, lookup, found)
+  }
+
+  /** The transaction's routing for a found connection: its id, and its provider's own routing. */
+  #route (login: LoginRequest, lookup: ConnectionLookup, found: ConnectionEntry | null): Promise<Record<string, string>> | Record<string, string> {
+    const entry = enabled(found, lookup)
     if ('connection' in lookup && login.query.organization !== undefined && login.query.organization !== entry.connection.organizationId) {
       throw InvalidLoginRequestError('The sign-in link names a connection of another organization than the one it names.')
     }
     const inner = this.#registry.instance(entry)
     const scoped: Record<string, string> = { connection: entry.connection.id } // routingKey
-    if (inner.loginRouting) {
-      for (const [key, value] of Object.entries(await inner.loginRouting(innerLogin(login)))) scoped[innerRoutingPrefix + key] = value
-    }
-    // The plugin puts this very object in the transaction it hands to authorizationUrl next:
-    // that call finds the entry here instead of looking the connection up again.
-    this.#justRouted.set(scoped, entry)
-    return scoped
+    // The plugin puts this very object in the transaction it hands to authorizationUrl next: that
+    // call finds the entry here instead of looking the connection up again (compared by identity,
+    // so another login in between only costs the lookup).
+    this.#lastRouted = { routing: scoped, entry }
+    if (!inner.loginRouting) return scoped
+    return Promise.resolve(inner.loginRouting(innerLogin(login))).then(routing => {
+      for (const [key, value] of Object.entries(routing)) scoped[innerRoutingPrefix + key] = value
+      return scoped
+    })
   }
 
   async authorizationUrl (transaction: LoginTransaction, login: LoginRequest): Promise<URL> {
-    const routed = this.#justRouted.get(transaction.routing)
-    const entry = routed ?? await this.#forTransaction(transaction)
+    const last = this.#lastRouted
+    const entry = last?.routing === transaction.routing ? last.entry : await this.#forTransaction(transaction)
     return this.#registry.instance(entry).authorizationUrl(innerTransaction(transaction), innerLogin(login))
   }
 
@@ -337,12 +345,15 @@ function innerLogin (login: LoginRequest): LoginRequest {
 
 /** The transaction as the connection's provider sees it: its own routing keys only. */
 function innerTransaction (transaction: LoginTransaction): LoginTransaction {
-  const routing: Record<string, string> = {}
-  for (const [key, value] of Object.entries(transaction.routing)) {
-    if (key.startsWith(innerRoutingPrefix)) routing[key.slice(innerRoutingPrefix.length)] = value
+  let routing: Record<string, string> | undefined
+  for (const key in transaction.routing) {
+    if (key.startsWith(innerRoutingPrefix)) (routing ??= {})[key.slice(innerRoutingPrefix.length)] = transaction.routing[key]!
   }
-  return { ...transaction, routing }
+  return { ...transaction, routing: routing ?? noRouting }
 }
+
+/** The routing of a connection whose provider chose none (OpenID Connect): shared, frozen. */
+const noRouting: Record<string, string> = Object.freeze({}) as Record<string, string>
 
 /** The provider state kept in the session: the connection's own, the connection id, the IdP session id scoped. */
 function scopedSession (session: ProviderSession | undefined, id: string): ProviderSession | undefined {
