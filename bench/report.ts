@@ -7,6 +7,7 @@ import { median, range } from './stats.ts'
 import type { Sample } from './load.ts'
 import type { Variant } from './variants.ts'
 import type { LoginResult } from './login.ts'
+import type { SamlLoginResult } from './saml-login.ts'
 import type { CookieSize } from './cookie-sizes.ts'
 
 export interface RunSettings { quick: boolean, rounds: number, seconds: number, warmup: number, connections: number, seed: number, logins: number }
@@ -51,7 +52,7 @@ export function summarise (result: VariantResult): Summary {
 export interface Target { what: string, goal: string, measured: string, met: boolean }
 
 /** The issue's targets against this run. */
-export function targets (byId: Map<string, Summary>, login: LoginResult, cookies: CookieSize[]): Target[] {
+export function targets (byId: Map<string, Summary>, login: LoginResult, cookies: CookieSize[], saml?: SamlLoginResult): Target[] {
   const list: Target[] = []
   const ratioTarget = (id: string, what: string, goal: number) => {
     const summary = byId.get(id)
@@ -66,8 +67,15 @@ export function targets (byId: Map<string, Summary>, login: LoginResult, cookies
     list.push({ what: 'protected route vs Express + express-openid-connect', goal: '≥ 10×', measured: `${times.toFixed(1)}×`, met: times >= 10 })
   }
   list.push({ what: 'plugin CPU per login (login + callback)', goal: '≤ 2 ms', measured: `${(login.cpuUs / 1000).toFixed(2)} ms`, met: login.cpuUs <= 2000 })
+  if (saml) list.push({ what: 'plugin CPU per SAML callback (parse, verify, map, session)', goal: '≤ 3 ms', measured: `${(saml.callbackCpuUs / 1000).toFixed(2)} ms`, met: saml.callbackCpuUs <= 3000 })
   const webhook = byId.get('webhook')
   if (webhook) list.push({ what: 'verified webhook events per second', goal: '≥ 5,000/s', measured: `${int(webhook.rps)}/s`, met: webhook.rps >= 5000 })
+  const perSecond = (id: string, what: string, goal: number) => {
+    const summary = byId.get(id)
+    if (summary) list.push({ what, goal: `≥ ${int(goal)}/s`, measured: `${int(summary.rps)}/s`, met: summary.rps >= goal })
+  }
+  perSecond('scim-create', 'SCIM user creates per second (memory repository)', 1000)
+  perSecond('scim-lookup', 'SCIM filtered lookups per second (memory repository)', 2000)
   const typical = cookies[0]
   if (typical) list.push({ what: 'typical session cookie (OpenID Connect profile)', goal: '≤ 1 KB', measured: `${typical.bytes} B`, met: typical.bytes <= 1024 })
   return list
@@ -95,6 +103,11 @@ export function targetTable (list: Target[]): string {
 export function loginLine (login: LoginResult): string {
   return `${int(login.logins)} logins (login + callback, ${login.concurrency} at a time) against an in-process OpenID Provider stub: ` +
     `**${fixed(login.cpuUs / 1000)} ms** of server CPU per login, ${int(login.perSecond)} logins/s.`
+}
+
+export function samlLine (saml: SamlLoginResult): string {
+  return `${int(saml.callbacks)} SAML callbacks (${saml.concurrency} at a time; responses signed by the development SAML IdP in the runner): ` +
+    `**${fixed(saml.callbackCpuUs / 1000)} ms** of server CPU per callback (the POST to the ACS), ${fixed(saml.loginCpuUs / 1000)} ms per \`/auth/login\` (the AuthnRequest).`
 }
 
 export function cookieTable (cookies: CookieSize[]): string {

@@ -17,13 +17,14 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Redis } from 'ioredis'
 import { measure, type Sample } from './load.ts'
 import { measureLogins } from './login.ts'
+import { measureSamlCallbacks } from './saml-login.ts'
 import { cookieSizes } from './cookie-sizes.ts'
 import { defaultConnectionsSettings, markedSection, measureConnections } from './connections.ts'
 import { startServer } from './processes.ts'
 import { benchRedisUrl } from './servers/config.ts'
 import { seededRandom, shuffle } from './stats.ts'
 import { variants, type Variant } from './variants.ts'
-import { cookieTable, loginLine, machineLine, summarise, summaryTable, targets, targetTable, variantTable, type RunSettings, type VariantResult } from './report.ts'
+import { cookieTable, loginLine, machineLine, samlLine, summarise, summaryTable, targets, targetTable, variantTable, type RunSettings, type VariantResult } from './report.ts'
 
 const quick = process.env.BENCH_QUICK === '1'
 const numberEnv = (name: string, fallback: number) => process.env[name] ? Number(process.env[name]) : fallback
@@ -98,6 +99,8 @@ for (let round = 1; round <= settings.rounds; round++) {
 
 log(`logins (${settings.logins})…`)
 const login = await measureLogins(settings.logins)
+log(`SAML callbacks (${settings.logins})…`)
+const saml = await measureSamlCallbacks(settings.logins)
 log('session cookie sizes…')
 const cookies = await cookieSizes(login.sessionCookie)
 log('connections…')
@@ -105,7 +108,7 @@ const connectionsResult = await measureConnections(defaultConnectionsSettings(qu
 
 const summaries = [...results.values()].map(summarise)
 const byId = new Map(summaries.map(summary => [summary.variant.id, summary]))
-const targetList = targets(byId, login, cookies)
+const targetList = targets(byId, login, cookies, saml)
 const machine = machineLine(settings)
 
 const report = `# Benchmark results
@@ -130,6 +133,8 @@ ${targetTable(targetList)}
 ## Logins
 
 ${loginLine(login)}
+
+${samlLine(saml)}
 
 ## Session cookie sizes
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import type { Request } from 'autocannon'
 import { signWebhook } from '../src/index.ts'
-import { benchWebhookSecret } from './servers/config.ts'
+import { benchScimToken, benchScimUsers, benchWebhookSecret } from './servers/config.ts'
 
 export interface Variant {
   id: string
@@ -19,6 +19,8 @@ export interface Variant {
   rotateCookies?: boolean
   /** POST freshly signed directory-sync events. */
   webhook?: boolean
+  /** SCIM: POST a new user each time, or GET one by `filter=userName eq "…"`. */
+  scim?: 'create' | 'lookup'
   /** Left out when this is missing (with a line saying so). */
   needs?: 'redis'
   /** Not part of the ratio targets (a worst case shown for honesty, or another kind of route). */
@@ -35,7 +37,9 @@ export const variants: Variant[] = [
   { id: 'protected-cold', label: 'fastify-sso `requireUser()`, 50,000 sessions in rotation (decrypts nearly every request)', server: { script: 'fastify-sso.ts', args: ['--sessions=50000'] }, path: '/protected', withCookie: true, rotateCookies: true, extra: true },
   { id: 'secure-session', label: '`@fastify/secure-session` alone, reading the same profile', server: { script: 'secure-session.ts' }, path: '/protected', withCookie: true },
   { id: 'express-oidc', label: 'Express 5 + `express-openid-connect` `requiresAuth()`', server: { script: 'express-oidc.ts' }, path: '/protected', withCookie: true },
-  { id: 'webhook', label: 'directory-sync webhook, verified events', server: { script: 'webhook.ts' }, path: '/webhooks/workos-directory-sync', withCookie: false, webhook: true, extra: true }
+  { id: 'webhook', label: 'directory-sync webhook, verified events', server: { script: 'webhook.ts' }, path: '/webhooks/workos-directory-sync', withCookie: false, webhook: true, extra: true },
+  { id: 'scim-create', label: 'SCIM `POST /Users` (memory repository, a new user each request)', server: { script: 'scim.ts' }, path: '/scim/v2/Users', withCookie: false, scim: 'create', extra: true },
+  { id: 'scim-lookup', label: `SCIM \`GET /Users?filter=userName eq "…"\` among ${benchScimUsers.toLocaleString('en')} users (memory repository)`, server: { script: 'scim.ts', args: [`--users=${benchScimUsers}`] }, path: '/scim/v2/Users', withCookie: false, scim: 'lookup', extra: true }
 ]
 
 /**
@@ -67,7 +71,44 @@ export function requestFor (variant: Variant, cookie: string, file: string | und
       }
     }
   }
+  if (variant.scim) return scimRequest(variant.scim)
   return { method: 'GET', headers }
+}
+
+/** A SCIM client with the bench tenant's token: a new user per POST, or a lookup of one of the server's users. */
+function scimRequest (kind: 'create' | 'lookup'): Request {
+  const headers = { authorization: `Bearer ${benchScimToken}`, 'content-type': 'application/scim+json', accept: 'application/scim+json' }
+  if (kind === 'lookup') {
+    let next = 0
+    return {
+      method: 'GET',
+      setupRequest: (request) => ({ ...request, method: 'GET', headers: { ...request.headers, ...headers }, path: `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${scimUserName(next++ % benchScimUsers)}"`)}` })
+    }
+  }
+  // The warm-up and the measurement hit the same server: the counter runs on across them.
+  return { method: 'POST', setupRequest: (request) => ({ ...request, method: 'POST', headers: { ...request.headers, ...headers }, body: scimUser(`${runId}-${++createdUsers}`) }) }
+}
+
+let createdUsers = 0
+
+/** The userName of the bench server's user `n`. */
+export function scimUserName (n: number | string): string {
+  return `user-${n}@acme-corp.example`
+}
+
+/** A User as Entra ID creates one (about 500 bytes). */
+export function scimUser (n: number | string): string {
+  const userName = scimUserName(n)
+  return JSON.stringify({
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'],
+    externalId: `ext-${n}`,
+    userName,
+    active: true,
+    emails: [{ primary: true, type: 'work', value: userName }],
+    name: { formatted: `User ${n}`, familyName: String(n), givenName: 'User' },
+    displayName: `User ${n}`,
+    'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'Engineering', employeeNumber: String(n) }
+  })
 }
 
 function requiredFile (variant: Variant, file: string | undefined): string {

@@ -5,12 +5,13 @@
  * `startExample()` is what `npm start` runs (through server.ts) and what the tests start on a
  * free port.
  */
-import Fastify, { type FastifyInstance } from 'fastify'
-import ssoPlugin, { directorySync, requireUser, safeReturnTo, type SsoUser } from '../src/index.ts'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import ssoPlugin, { directorySync, requireUser, safeReturnTo, type DirectorySyncEvent, type SsoUser } from '../src/index.ts'
 import { closeConfig, exampleConfig, type Env, type ExampleConfig } from './config.ts'
 import { checkPassword, localUser } from './local-users.ts'
 import { dashboardPage, homePage } from './pages.ts'
 import { DevDirectory, directoryRoutes } from './directories.ts'
+import { registerScim } from './scim.ts'
 
 export interface StartOptions {
   /** Port on 127.0.0.1 (default: PORT, else 3000; 0 picks a free one). The app is http://localhost:<port>. */
@@ -135,12 +136,12 @@ async function buildApp (app: FastifyInstance, config: ExampleConfig, baseUrl: s
   // │ On the development IdPs, a user deprovisioned through the webhook cannot sign back in.
   const directory = new DevDirectory()
   if (config.tenants) signInPolicy.allows = user => directory.isActive(user.email)
-  await app.register(directorySync, {
-    secret: config.webhookSecret,
-    onEvent: config.workosClient
-      ? async (event, request) => { request.log.info({ event: event.event, id: event.id }, 'directory sync event') }
-      : directory.onEvent
-  })
+  const onDirectoryEvent = config.workosClient
+    ? async (event: DirectorySyncEvent, request: FastifyRequest) => { request.log.info({ event: event.event, id: event.id }, 'directory sync event') }
+    : directory.onEvent
+  await app.register(directorySync, { secret: config.webhookSecret, onEvent: onDirectoryEvent })
+  // SCIM (example/scim.ts): Okta / Entra ID provision each organization directly, with the same onEvent.
+  await registerScim(app, { development: Boolean(config.tenants), tokenHashes: config.scimTokenHashes, onEvent: onDirectoryEvent })
   await app.register(directoryRoutes, { workos: config.workosClient, dev: directory })
   // └───────────────────────────────────────────────────────────────────────────────────────────
 }

@@ -29,6 +29,8 @@ export interface ExampleConfig {
   tenants?: RunningTenant[]
   sessionSecret: string
   webhookSecret: string
+  /** SCIM tokens by hash, `org_acme=<sha256>,…` (SCIM_TOKEN_HASHES); on the development IdP, fixed demo tokens (example/scim.ts). */
+  scimTokenHashes?: string | undefined
   /** Things the developer should fix, printed at start-up. */
   warnings: string[]
 }
@@ -53,7 +55,7 @@ export async function exampleConfig (env: Env, baseUrl: string): Promise<Example
     warnings.push('SESSION_SECRET is not set: using a random development secret, so sessions end when the server restarts. Set SESSION_SECRET to 32+ random characters in example/.env (e.g. `openssl rand -base64 32`).')
   }
   const webhookSecret = env.WORKOS_WEBHOOK_SECRET || devWebhookSecret
-  const common = { sessionSecret, webhookSecret, warnings }
+  const common = { sessionSecret, webhookSecret, warnings, scimTokenHashes: env.SCIM_TOKEN_HASHES || undefined }
 
   if (env.WORKOS_API_KEY || env.WORKOS_CLIENT_ID) {
     if (!env.WORKOS_API_KEY || !env.WORKOS_CLIENT_ID) {

@@ -65,6 +65,7 @@ export async function directoryRoutes (app: FastifyInstance, options: { workos?:
       : [devDirectory]
     return reply.type('text/html').send(send(request, 'Directories', `<h1>Directories</h1><section class="card">${table(['Name', 'Type', 'State', ''],
       directories.map(d => [cell(d.name), cell(d.type), cell(d.state), `<td><a href="/directories/${encodeURIComponent(d.id)}/users">Users</a> · <a href="/directories/${encodeURIComponent(d.id)}/groups">Groups</a></td>`]))}
+      <p><a href="/directories/scim">Users provisioned through SCIM</a> (Okta, Entra ID)</p>
       ${workos ? '' : '<p class="note">Deprovision a demo user from another terminal: <code>npm run webhook:send -- dsync.user.deleted bob@globex.test</code>. Their sessions end at once and they can no longer sign in.</p>'}</section>`))
   })
 

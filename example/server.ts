@@ -28,6 +28,7 @@ if (tenants) {
   lines.push(`  Identity provider: ${example.config.description}`)
 }
 lines.push('', `  Password login beside SSO: ${localUser.email} / ${localUser.password}`)
+if (tenants) lines.push('', `  SCIM base URL: ${example.url}scim/v2 (demo tokens in example/scim.ts; npm run scim:demo replays Entra ID)`)
 for (const warning of example.config.warnings) lines.push('', `  Warning: ${warning}`)
 lines.push('', '  Ctrl-C to stop.', '')
 console.log(lines.join('\n'))

@@ -5,7 +5,7 @@
  *
  *   node scripts/pack.ts prepack | postpack
  */
-import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 
 const backup = '.package.json.prepack'
@@ -15,6 +15,8 @@ function toDist (path: string, ext: '.js' | '.d.ts'): string {
 }
 
 if (process.argv[2] === 'prepack') {
+  // A fresh dist/: a module renamed or removed in src/ must not ship in its old form.
+  rmSync('dist', { recursive: true, force: true })
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
   copyFileSync('package.json', backup)
   const pkg = JSON.parse(readFileSync('package.json', 'utf8'))

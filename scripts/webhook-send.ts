@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto'
 import { signWebhook } from '../src/directory-sync/signature.ts'
 import { devWebhookSecret } from '../example/config.ts'
+import { defaultDevUsers } from '../src/testing/index.ts'
 
 const [type = 'dsync.user.deleted', email = 'bob@globex.test'] = process.argv.slice(2)
 const url = process.env.WEBHOOK_URL ?? 'http://localhost:3000/webhooks/workos-directory-sync'
@@ -32,7 +33,8 @@ const body = JSON.stringify({
     object: 'directory_user',
     id: `directory_user_${local}`,
     directory_id: 'directory_dev',
-    organization_id: null,
+    // The demo user's organization: deprovisioning reaches that organization's sessions only.
+    organization_id: defaultDevUsers.find(user => user.email === email.toLowerCase())?.organizationId ?? null,
     idp_id: `idp_${local}`,
     first_name: local.charAt(0).toUpperCase() + local.slice(1),
     last_name: 'Example',

@@ -51,9 +51,12 @@ export class CookieCodec {
     return toCookieSafe(this.#host.encodeSecureSession(this.#host.createSecureSession({ ...data })))
   }
 
-  /** Opens a cookie value; `null` for anything that is not a valid, current cookie of ours. */
-  decode<T> (value: string | undefined, log?: FastifyBaseLogger): Decoded<T> | null {
-    if (typeof value !== 'string' || value.length === 0 || value.length > maxCookieBytes) return null
+  /**
+   * Opens a cookie value; `null` for anything that is not a valid, current cookie of ours.
+   * `maxLength` is for sealed values kept in the store rather than in a cookie.
+   */
+  decode<T> (value: string | undefined, log?: FastifyBaseLogger, maxLength = maxCookieBytes): Decoded<T> | null {
+    if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) return null
     try {
       const session = this.#host.decodeSecureSession(fromCookieSafe(value), log)
       if (!session) return null

@@ -37,10 +37,16 @@ export const kCore: unique symbol = Symbol('fastify-sso.core')
  * ```ts
  * // A user left the company: end every session of theirs, on every instance.
  * await app.sso.revoke({ email: 'bob@globex.test' })
+ * // Asked by Globex's admin: Globex's Bob only, never a namesake in another tenant.
+ * await app.sso.revoke({ email: 'bob@globex.test', organizationId: 'org_globex' })
  * ```
  */
 export interface SsoDecorator {
-  /** Revokes every session of the user matching any field; their next request is signed out. */
+  /**
+   * Revokes every session of the user matching any of `userId`, `email`, `idpId`; their next
+   * request is signed out. With `organizationId`, only sessions whose user belongs to that
+   * organization (what a tenant's own admin or directory may end).
+   */
   revoke(filter: RevokeFilter): Promise<void>
   /**
    * Signs a user in from application code (a password login beside SSO, an invitation link): a

@@ -37,6 +37,8 @@ export const DecoratorConflictError = code('FST_SSO_DECORATOR_CONFLICT', 500, 'T
 export const InvalidArgumentError = code('FST_SSO_INVALID_ARGUMENT', 500, 'Invalid argument to a fastify-sso method')
 /** `startDevIdp()` refuses to run with NODE_ENV=production. */
 export const DevIdpInProductionError = code('FST_SSO_DEV_IDP_IN_PRODUCTION', 500, 'The development IdP must not run in production')
+/** An optional package a feature needs is not installed (ioredis for `redisStore({ url })`, oidc-provider for `startDevIdp()`); the message gives the install command. */
+export const MissingDependencyError = code('FST_SSO_MISSING_DEPENDENCY', 500, 'An optional package fastify-sso needs is not installed')
 
 // ── Any auth route ──────────────────────────────────────────────────────────────────────────
 
@@ -146,7 +148,7 @@ export function isSsoError (err: unknown): err is SsoError {
 
 /** Every error constructor, in the order the README's table lists them. */
 const allErrors = [
-  InvalidOptionError, DecoratorConflictError, InvalidArgumentError, DevIdpInProductionError,
+  InvalidOptionError, DecoratorConflictError, InvalidArgumentError, DevIdpInProductionError, MissingDependencyError,
   BadRequestError, BodyTooLargeError, InternalError,
   TransactionMissingError, StateMismatchError, TransactionExpiredError, TransactionReplayedError,
   InvalidCallbackError, InvalidLoginRequestError, RoutingRequiredError, UnknownDomainError,

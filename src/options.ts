@@ -40,7 +40,7 @@ export interface SsoPluginOptions {
   baseUrl: string
   /** Mount point of `/login`, `/callback` and `/logout` (default `/auth`). */
   prefix?: string
-  /** `oidcProvider()`, `workosSso()`, `workosAuthKit()` or `jwtProvider()`. */
+  /** `oidcProvider()`, `workosSso()`, `workosAuthKit()`, `jwtProvider()` or `samlProvider()`. */
   provider: SsoProvider
   /** Session cookie: a `secret`, `key` or `keys`, and its timeouts. */
   session: SessionOptions
@@ -169,7 +169,7 @@ export function resolveOptions (options: SsoPluginOptions): ResolvedOptions {
 
   const provider = options.provider
   if (typeof provider !== 'object' || provider === null || typeof provider.setup !== 'function') {
-    throw optionError('provider', 'is required: oidcProvider({...}), workosSso({...}), workosAuthKit({...}) or jwtProvider({...}).')
+    throw optionError('provider', 'is required: oidcProvider({...}), workosSso({...}), workosAuthKit({...}), jwtProvider({...}) or samlProvider({...}).')
   }
 
   const session = options.session

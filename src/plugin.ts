@@ -17,7 +17,8 @@ import { memoryStore } from './store/memory.ts'
 import { TransactionCookie } from './transaction.ts'
 import { transactionCookie } from './cookies.ts'
 import { backchannelLogoutHandler } from './routes/backchannel-logout.ts'
-import { callbackHandler } from './routes/callback.ts'
+import { callbackHandler, continueHandler } from './routes/callback.ts'
+import { samlLogoutHandler, samlMetadataHandler } from './routes/saml.ts'
 import { loginHandler } from './routes/login.ts'
 import { endSession, logoutHandler, logoutMethodNotAllowed } from './routes/logout.ts'
 import { boundUser, type SsoUser } from './user.ts'
@@ -27,6 +28,8 @@ import { startSession } from './start-session.ts'
 const revocationPollMs = 500
 /** Form bodies on the auth routes are tiny (a logout form, a posted token). */
 const authBodyLimit = 64 * 1024
+/** A posted IdP answer may be larger: a SAMLResponse of up to 256 KB, base64 and form-encoded. */
+const postedCallbackBodyLimit = 512 * 1024
 
 async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions): Promise<void> {
   const options = resolveOptions(rawOptions)
@@ -81,7 +84,7 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
   const decorator: SsoDecorator = {
     async revoke (filter) {
       if (!await revocations.revokeUser(filter)) {
-        throw InvalidArgumentError('app.sso.revoke() needs at least one of userId, email or idpId, e.g. app.sso.revoke({ email: \'bob@globex.test\' }).')
+        throw InvalidArgumentError('app.sso.revoke() needs at least one of userId, email or idpId (and, to limit it to one tenant, a non-empty organizationId), e.g. app.sso.revoke({ email: \'bob@globex.test\', organizationId: \'org_globex\' }).')
       }
     },
     async signIn (request, reply, user) {
@@ -136,7 +139,11 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
     routes.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: authBodyLimit }, (_request, _body, done) => done(null, undefined))
     const formOnly = { bodyLimit: authBodyLimit }
     routes.get('/login', loginHandler(core))
-    routes.route({ method: provider.callbackMethods ? [...provider.callbackMethods] : 'GET', url: '/callback', ...formOnly, handler: callbackHandler(core) })
+    routes.route({ method: provider.callbackMethods ? [...provider.callbackMethods] : 'GET', url: '/callback', bodyLimit: postsBack ? postedCallbackBodyLimit : authBodyLimit, handler: callbackHandler(core) })
+    // Where a cross-site POST callback that came without the transaction cookie resumes (routes/post-back.ts).
+    if (postsBack) routes.get('/callback/continue', continueHandler(core))
+    if (provider.samlMetadata) routes.get('/saml/metadata', samlMetadataHandler(core))
+    if (provider.samlLogoutResponse) routes.route({ method: ['GET', 'POST'], url: '/saml/logout', bodyLimit: postedCallbackBodyLimit, handler: samlLogoutHandler(core) })
     routes.post('/logout', formOnly, logoutHandler(core))
     routes.get('/logout', logoutMethodNotAllowed(core))
     // Back-channel logout reaches one instance: advertised only with a shared store, through

@@ -21,6 +21,12 @@ export interface RevokeFilter {
   idpId?: string
   /** The IdP's own session id (OIDC `sid`), as back-channel logout reports it. */
   idpSessionId?: string
+  /**
+   * Only sessions whose user has this `organizationId`. A tenant's own directory (a WorkOS
+   * webhook, a SCIM token) names users by email or IdP id, which another tenant may share:
+   * scoped, its revocations cannot sign out anyone outside that organization.
+   */
+  organizationId?: string
 }
 
 /** The parts of a session that revocation looks at. */
@@ -34,7 +40,7 @@ export interface RevocableSession {
 
 type FeedEntry =
   | { kind: 'session', id: string, until: number }
-  | { kind: 'user', key: string, at: number, until: number }
+  | { kind: 'user', key: string, at: number, until: number, org?: string }
 
 const feedName = 'revocations'
 const maxEntries = 200_000
@@ -56,12 +62,28 @@ function filterKeys (filter: RevokeFilter): string[] {
   return keys
 }
 
+/**
+ * Whether this key was revoked after a session created at `createdAt` began. A session created
+ * after the revocation (the user was re-provisioned and signed in again) is valid.
+ */
+function revokedBefore (revoked: Map<string, { at: number }>, key: string, createdAt: number): boolean {
+  const entry = revoked.get(key)
+  return entry !== undefined && createdAt <= entry.at
+}
+
+/** A user key within one organization (length-prefixed: no organization id can forge another's key). */
+function scopedKey (organizationId: string, key: string): string {
+  return `${organizationId.length}:${organizationId}|${key}`
+}
+
 /** The local view of every revocation, kept in step with the store's feed. */
 export class RevocationList {
   readonly #sessions = new Map<string, number>() // session id → until (ms)
   readonly #users = new Map<string, { at: number, until: number }>() // user key → revoked at / until (ms)
+  readonly #scoped = new Map<string, { at: number, until: number }>() // organization + user key → revoked at / until (ms)
   /** A user's lookup keys, computed once per user object (decoded sessions are cached and frozen). */
   readonly #keysOf = new WeakMap<SsoUser, string[]>()
+  readonly #scopedKeysOf = new WeakMap<SsoUser, string[]>()
   readonly #store: SsoStore
   readonly #now: () => number
   readonly #ttlMs: number
@@ -85,25 +107,27 @@ export class RevocationList {
 
   /** Whether this session was logged out, or its user revoked after it was created. Synchronous. */
   isRevoked (session: RevocableSession): boolean {
-    if (this.#sessions.size === 0 && this.#users.size === 0) return false
+    // Runs on every protected request: with nothing revoked, or no organization-scoped
+    // revocation, it costs what it did before scoping existed.
+    if (this.#sessions.size === 0 && this.#users.size === 0 && this.#scoped.size === 0) return false
     if (this.#sessions.has(session.id)) return true
-    if (this.#users.size === 0) return false
-    let keys = this.#keysOf.get(session.user)
-    if (keys === undefined) {
-      keys = userKeys(session.user)
-      this.#keysOf.set(session.user, keys)
-    }
-    for (const key of keys) if (this.#revokedBefore(key, session.createdAt)) return true
-    return session.idpSessionId !== undefined && this.#revokedBefore(`idp-session:${session.idpSessionId}`, session.createdAt)
+    if (this.#users.size > 0 && this.#matches(this.#users, this.#keysOf, session, '')) return true
+    const organizationId = session.user.organizationId
+    return this.#scoped.size > 0 && organizationId !== undefined && this.#matches(this.#scoped, this.#scopedKeysOf, session, organizationId)
   }
 
-  /**
-   * Whether this key was revoked after a session created at `createdAt` began. A session created
-   * after the revocation (the user was re-provisioned and signed in again) is valid.
-   */
-  #revokedBefore (key: string, createdAt: number): boolean {
-    const revoked = this.#users.get(key)
-    return revoked !== undefined && createdAt <= revoked.at
+  /** Whether any lookup key of the session (within `organizationId` when scoped) was revoked after it began. */
+  #matches (revoked: Map<string, { at: number }>, cache: WeakMap<SsoUser, string[]>, session: RevocableSession, organizationId: string): boolean {
+    let keys = cache.get(session.user)
+    if (keys === undefined) {
+      keys = userKeys(session.user)
+      if (organizationId) keys = keys.map(key => scopedKey(organizationId, key))
+      cache.set(session.user, keys)
+    }
+    for (const key of keys) if (revokedBefore(revoked, key, session.createdAt)) return true
+    if (session.idpSessionId === undefined) return false
+    const idpSession = `idp-session:${session.idpSessionId}`
+    return revokedBefore(revoked, organizationId ? scopedKey(organizationId, idpSession) : idpSession, session.createdAt)
   }
 
   /** Ends one session (logout) until `until`, when the cookie would have expired anyway. */
@@ -111,13 +135,18 @@ export class RevocationList {
     await this.#publish({ kind: 'session', id, until })
   }
 
-  /** Ends every current session of a user (or of one IdP session). Returns false when the filter names nobody. */
+  /**
+   * Ends every current session of a user (or of one IdP session), within `filter.organizationId`
+   * when given. Returns false when the filter names nobody.
+   */
   async revokeUser (filter: RevokeFilter): Promise<boolean> {
     const keys = filterKeys(filter)
-    if (keys.length === 0) return false
+    const org = filter.organizationId
+    // An empty or non-string organization must not widen the revocation to every tenant.
+    if (keys.length === 0 || (org !== undefined && (typeof org !== 'string' || org.length === 0))) return false
     const at = this.#now()
     // Sessions last at most the absolute timeout: after that the revocation has nothing to match.
-    for (const key of keys) await this.#publish({ kind: 'user', key, at, until: at + this.#ttlMs })
+    for (const key of keys) await this.#publish({ kind: 'user', key, at, until: at + this.#ttlMs, ...(org ? { org } : {}) })
     return true
   }
 
@@ -132,9 +161,11 @@ export class RevocationList {
       this.#sessions.set(entry.id, entry.until)
       if (this.#sessions.size > maxEntries) this.#prune(this.#sessions, until => until)
     } else {
-      const previous = this.#users.get(entry.key)
-      if (!previous || previous.at < entry.at) this.#users.set(entry.key, { at: entry.at, until: entry.until })
-      if (this.#users.size > maxEntries) this.#prune(this.#users, value => value.until)
+      if (entry.org !== undefined && typeof entry.org !== 'string') return // never widen a scoped entry
+      const [map, key] = typeof entry.org === 'string' ? [this.#scoped, scopedKey(entry.org, entry.key)] : [this.#users, entry.key]
+      const previous = map.get(key)
+      if (!previous || previous.at < entry.at) map.set(key, { at: entry.at, until: entry.until })
+      if (map.size > maxEntries) this.#prune(map, value => value.until)
     }
   }
 

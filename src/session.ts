@@ -29,6 +29,8 @@ export interface SessionRecord {
   s: number
   /** Provider state for refresh and logout. */
   p?: ProviderSession
+  /** 1 when the provider also keeps secret state in the store under this session's id (`provider-state-store.ts`). */
+  ps?: 1
 }
 
 /** The per-request result of reading the cookie. */

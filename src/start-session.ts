@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { SsoCore } from './core.ts'
 import { isSsoError, SessionTooLargeError } from './errors.ts'
 import type { ProviderSession } from './providers/provider.ts'
+import { forgetSecrets, keepSecrets } from './provider-state-store.ts'
 import type { SsoUser } from './user.ts'
 
 /**
@@ -12,11 +13,12 @@ import type { SsoUser } from './user.ts'
  * browser had before, so a copy of the old cookie is refused too.
  */
 export async function startSession (
-  core: SsoCore, request: FastifyRequest, reply: FastifyReply, user: SsoUser, providerSession?: ProviderSession
+  core: SsoCore, request: FastifyRequest, reply: FastifyReply, user: SsoUser, providerSession?: ProviderSession, secrets?: ProviderSession
 ): Promise<void> {
   const { sessions } = core
   const previous = sessions.read(request).record
   let record = sessions.create(user, providerSession)
+  if (secrets && await keepSecrets(core, request.log, record.id, secrets, sessions.expiresAt(record) - core.options.now())) record.ps = 1
   let value: string
   try {
     value = await sessions.save(record)
@@ -33,6 +35,7 @@ export async function startSession (
     core.revocations.revokeSession(previous.id, sessions.expiresAt(previous)).catch((err: unknown) => {
       request.log.warn({ err }, 'fastify-sso: could not revoke the replaced session')
     })
+    if (previous.ps) void forgetSecrets(core, request.log, previous.id)
   }
   request.log.info({ userId: user.id, provider: user.provider }, 'fastify-sso: signed in')
 }

@@ -12,13 +12,13 @@ const src = fileURLToPath(new URL('../src/', import.meta.url))
 /** Lowest first: a module may import its own layer or a lower one. Patterns match paths under src/. */
 const layers: Array<[string, RegExp]> = [
   ['leaves', /^(errors|crypto|html|return-to|request-kind|cookies)\.ts$/],
-  ['checks and the user model', /^(option-checks|user|timeout)\.ts$/],
+  ['checks and the user model', /^(option-checks|optional-peer|user|timeout)\.ts$/],
   ['the store', /^store\//],
   ['the provider interface and kit', /^providers\/(provider\.ts|kit\/)/],
   ['providers', /^providers\/[^/]+\.ts$/],
-  ['plugin internals', /^(options|cookie-codec|session|transaction|revocation|refresh|core|error-reply)\.ts$/],
+  ['plugin internals', /^(options|cookie-codec|session|transaction|revocation|refresh|core|error-reply|provider-state-store)\.ts$/],
   ['routes and guard', /^(routes\/|guard\.ts|start-session\.ts)/],
-  ['plugins', /^(plugin\.ts|directory-sync\/)/],
+  ['plugins', /^(plugin\.ts|directory-sync\/|scim\/)/],
   ['public entry points', /^(index|types)\.ts$|^testing\//]
 ]
 

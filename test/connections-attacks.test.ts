@@ -9,7 +9,8 @@ import { test } from 'tap'
 import { Browser } from './fixtures/browser.ts'
 import { baseUrl, loginThroughIdp, stopBeforeCallback } from './fixtures/app.ts'
 import { connectionsApp, mapResolver, startTenants } from './fixtures/tenants.ts'
-import { attemptLogin, startMaliciousOp } from './fixtures/malicious-op.ts'
+import { startMaliciousOp } from './fixtures/malicious-op.ts'
+import { attemptLogin } from './fixtures/login-attempt.ts'
 import { oidcProvider } from '../src/index.ts'
 
 type T = Parameters<typeof startTenants>[0] & { equal: Function, same: Function }

@@ -11,7 +11,8 @@ import { connections, oidcProvider, type ConnectionLookup, type SsoConnection } 
 import ssoPlugin from '../src/index.ts'
 import Fastify from 'fastify'
 import { baseUrl, secret, testClock } from './fixtures/app.ts'
-import { attemptLogin, startMaliciousOp, type MaliciousOp } from './fixtures/malicious-op.ts'
+import { startMaliciousOp, type MaliciousOp } from './fixtures/malicious-op.ts'
+import { attemptLogin } from './fixtures/login-attempt.ts'
 import { connectionsApp, mapResolver, recorded } from './fixtures/tenants.ts'
 
 const json = { accept: 'application/json' }

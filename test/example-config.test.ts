@@ -9,10 +9,9 @@ import { closeConfig, exampleConfig, devWebhookSecret } from '../example/config.
 import { startExample } from '../example/app.ts'
 import { signIn, startDevIdp } from '../src/testing/index.ts'
 import { startTestExample } from './fixtures/example.ts'
-import { freePort, loginThroughIdp } from './fixtures/app.ts'
+import { freePort, loginThroughIdp, secret } from './fixtures/app.ts'
 
 const base = 'http://localhost:3000'
-const secret = 'a config test session secret of 32+ chars'
 const workos = { WORKOS_API_KEY: 'sk_test_example', WORKOS_CLIENT_ID: 'client_example', SESSION_SECRET: secret }
 
 const example = startTestExample

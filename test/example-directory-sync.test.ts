@@ -15,7 +15,7 @@ test('a deprovisioned user loses access at once and cannot sign back in', async 
   const { browser, app } = await startTestExample(t)
   await loginThroughIdp(browser, 'bob@globex.test', ssoLoginPath('bob@globex.test'))
   t.equal((await browser.request('/dashboard')).status, 200)
-  const res = await deliver(app, eventBody('dsync.user.deleted', directoryUser('bob@globex.test', { state: 'inactive' })), { secret: devWebhookSecret })
+  const res = await deliver(app, eventBody('dsync.user.deleted', directoryUser('bob@globex.test', { state: 'inactive', organization_id: 'org_globex' })), { secret: devWebhookSecret })
   t.equal(res.statusCode, 200)
   t.equal((await browser.request('/dashboard')).status, 302, 'signed out')
   // Bob is still signed in at the IdP, so the IdP sends him straight back: the app refuses him.

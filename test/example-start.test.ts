@@ -5,6 +5,7 @@
 import { test } from 'tap'
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createServer } from 'node:net'
+import { secret } from './fixtures/app.ts'
 
 /** The environment without any IdP configuration the developer's shell may carry. */
 function cleanEnv (extra: Record<string, string>): Record<string, string> {
@@ -58,7 +59,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 test('with SESSION_SECRET set, no warning', async (t) => {
-  const { child, ready, exited } = await start(t, { PORT: '0', SESSION_SECRET: 'a start-test session secret of 32+ chars' })
+  const { child, ready, exited } = await start(t, { PORT: '0', SESSION_SECRET: secret })
   t.notMatch(await ready, /Warning/)
   child.kill('SIGINT')
   t.equal(await exited, 0)

@@ -7,7 +7,7 @@ import { test, type Test } from 'tap'
 import { signIn } from '../src/testing/index.ts'
 import type { FastifyInstance } from 'fastify'
 import { directorySync, jwtProvider, memoryStore } from '../src/index.ts'
-import { buildApp, devIdp, unreachableIdp } from './fixtures/app.ts'
+import { buildApp, devIdp, recordUnhandledRejections, unreachableIdp } from './fixtures/app.ts'
 import { connectionsApp, mapResolver, startTenants } from './fixtures/tenants.ts'
 
 function prng (seed: number) {
@@ -32,10 +32,7 @@ async function fuzz (t: Test, app: FastifyInstance, seed: number, extraNames: st
   const login = await app.inject({ url: '/auth/login' })
   const txCookie = String(login.headers['set-cookie']).split(';')[0]!
   const names = [...baseNames, ...extraNames]
-  const unhandled: unknown[] = []
-  const onUnhandled = (err: unknown) => { unhandled.push(err) }
-  process.on('unhandledRejection', onUnhandled)
-  t.teardown(() => { process.off('unhandledRejection', onUnhandled) })
+  const unhandled = recordUnhandledRejections(t)
 
   const random = prng(seed)
   const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)]!

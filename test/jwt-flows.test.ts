@@ -1,10 +1,8 @@
 import { test } from 'tap'
 import Fastify from 'fastify'
 import ssoPlugin, { jwtProvider, type JwtProviderOptions } from '../src/index.ts'
-import { buildApp, cookiePair, secret, setCookie, unreachableIdp } from './fixtures/app.ts'
+import { buildApp, cookiePair, json, secret, setCookie, unreachableIdp } from './fixtures/app.ts'
 import { aliceClaims, jwksServer, loginUrl, rsaKey, sharedSecret, signHs256, signRs256 } from './fixtures/jwt-idp.ts'
-
-const json = { accept: 'application/json' }
 
 async function jwtApp (t: Parameters<typeof buildApp>[0], options: Partial<JwtProviderOptions>) {
   return buildApp(t, unreachableIdp, { provider: jwtProvider({ loginUrl, algorithms: ['HS256'], secret: sharedSecret, ...options } as JwtProviderOptions) })

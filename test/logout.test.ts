@@ -1,11 +1,9 @@
 import { test } from 'tap'
 import { signIn } from '../src/testing/index.ts'
 import { Browser } from './fixtures/browser.ts'
-import { buildApp, cookiePair, devIdp, loginThroughIdp, setCookie, unreachableIdp } from './fixtures/app.ts'
+import { baseUrl, buildApp, clearedCookie, cookiePair, devIdp, loginThroughIdp, setCookie, unreachableIdp } from './fixtures/app.ts'
 
-const cleared = /Max-Age=0|Expires=Thu, 01 Jan 1970/
-
-test('POST /logout with an empty, form, JSON or other body: session cleared, 302 to logoutRedirect', async (t) => {
+test('POST /logout with an empty, form, JSON or other body: session clearedCookie, 302 to logoutRedirect', async (t) => {
   const app = await buildApp(t, unreachableIdp, { logoutRedirect: '/bye' })
   for (const [contentType, payload] of [[undefined, undefined], ['application/x-www-form-urlencoded', 'a=1'], ['application/json', '{}'], ['application/json', ''], ['application/json', '{not json'], ['text/plain', 'x'], ['multipart/form-data; boundary=x', '--x--']]) {
     const cookie = await signIn(app, { email: 'alice@acme.test' })
@@ -14,7 +12,7 @@ test('POST /logout with an empty, form, JSON or other body: session cleared, 302
     const res = await app.inject({ method: 'POST', url: '/auth/logout', headers, payload })
     t.equal(res.statusCode, 302, `content-type ${contentType}`)
     t.equal(res.headers.location, '/bye', 'the IdP is unreachable: local logout still works')
-    t.match(setCookie(res.headers, 'sso'), cleared)
+    t.match(setCookie(res.headers, 'sso'), clearedCookie)
   }
 })
 
@@ -60,20 +58,21 @@ test('GET /logout answers 405 and does not log out', async (t) => {
 test('logout goes through the IdP end-session endpoint and back to the app', async (t) => {
   const idp = await devIdp(t)
   const app = await buildApp(t, idp)
-  const browser = new Browser(app, 'http://localhost:3000')
+  const browser = new Browser(app, baseUrl)
   await loginThroughIdp(browser)
   const res = await browser.request('/auth/logout', { method: 'POST' })
   const location = new URL(String(res.headers.location))
   t.equal(location.origin + location.pathname, `${idp.issuer}/session/end`)
   t.equal(location.searchParams.get('post_logout_redirect_uri'), 'http://localhost:3000/')
   t.equal(location.searchParams.get('client_id'), idp.clientId)
-  t.notOk(location.searchParams.get('id_token_hint'), 'no id_token_hint unless kept')
+  t.ok(location.searchParams.get('id_token_hint'), 'the ID token kept for the hint')
+  t.ok(location.searchParams.get('state'), 'and a state')
   const confirm = await browser.navigate(location.href)
   const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1]
   const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1]
   t.ok(xsrf && action, 'the IdP asks for confirmation')
   const back = await browser.navigate(new URL(action!, confirm.url).href, { form: { xsrf: xsrf!, logout: 'yes' } })
-  t.equal(back.url, 'http://localhost:3000/')
+  t.equal(back.url, `http://localhost:3000/?state=${location.searchParams.get('state')}`)
   t.same(JSON.parse(back.body), { user: null })
 })
 
@@ -91,7 +90,7 @@ test('request.logout() ends the session from application code', async (t) => {
   const cookie = await signIn(app, { email: 'alice@acme.test' })
   const res = await app.inject({ method: 'POST', url: '/leave', headers: { cookie } })
   t.same(res.json(), { user: null })
-  t.match(setCookie(res.headers, 'sso'), cleared)
+  t.match(setCookie(res.headers, 'sso'), clearedCookie)
   t.equal((await app.inject({ url: '/api/me', headers: { cookie } })).statusCode, 401)
 
   const other = await signIn(app, { email: 'bob@globex.test' })
@@ -99,17 +98,17 @@ test('request.logout() ends the session from application code', async (t) => {
   t.same(quiet.json(), { user: null })
   const next = await app.inject({ url: '/api/me', headers: { cookie: other } })
   t.equal(next.statusCode, 401, 'revoked, so the cookie left in the browser is useless')
-  t.match(setCookie(next.headers, 'sso'), cleared, 'and the guard clears it')
+  t.match(setCookie(next.headers, 'sso'), clearedCookie, 'and the guard clears it')
 })
 
 test('signing in again replaces the session and revokes the previous one', async (t) => {
   const idp = await devIdp(t)
   const app = await buildApp(t, idp)
-  const browser = new Browser(app, 'http://localhost:3000')
+  const browser = new Browser(app, baseUrl)
   await loginThroughIdp(browser)
-  const first = browser.cookieHeader('http://localhost:3000/')
+  const first = browser.cookieHeader(baseUrl)
   await browser.navigate('/auth/login')
-  const second = browser.cookieHeader('http://localhost:3000/')
+  const second = browser.cookieHeader(baseUrl)
   t.not(second, first, 'a new session cookie (new session id: no fixation)')
   await new Promise(resolve => setTimeout(resolve, 20))
   t.equal((await app.inject({ url: '/api/me', headers: { cookie: cookiePair(first.split('; ').find(c => c.startsWith('sso='))) } })).statusCode, 401)

@@ -5,10 +5,9 @@
  * (the provider runs with `userinfo: true`, so a call would show).
  */
 import { test } from 'tap'
-import {
-  appFor, assertRefused, assertSignedIn, attemptLogin, clientId, clientSecret, createKey, defaultSub, html,
-  json, signToken, startMaliciousOp, unsignedToken, type TapTest
-} from './fixtures/malicious-op.ts'
+import { clientId, clientSecret, createKey, defaultSub, signToken, startMaliciousOp, unsignedToken } from './fixtures/malicious-op.ts'
+import { appFor, assertRefused, assertSignedIn, attemptLogin } from './fixtures/login-attempt.ts'
+import { baseUrl, html, json, type TapTest } from './fixtures/app.ts'
 import { Browser } from './fixtures/browser.ts'
 
 const rejected = [401, 'FST_SSO_TOKEN_REJECTED'] as const
@@ -227,17 +226,17 @@ test('an unsolicited callback (no login started here) → 400, the code is never
 test('code injection: a code issued to another login, replayed under the victim\'s state → PKCE makes the OP refuse it (400)', async (t) => {
   const { op, app } = await setup(t)
   // The attacker starts a login of their own and keeps its code instead of redeeming it.
-  const attacker = new Browser(app, 'http://localhost:3000')
+  const attacker = new Browser(app, baseUrl)
   const attackerLogin = await attacker.request('/auth/login')
   const attackerCallback = await attacker.request(String(attackerLogin.headers.location))
   const stolenCode = new URL(String(attackerCallback.headers.location)).searchParams.get('code')!
   // The victim's login comes back with the attacker's code in place of their own.
-  const browser = new Browser(app, 'http://localhost:3000', json)
+  const browser = new Browser(app, baseUrl, json)
   const login = await browser.request('/auth/login?returnTo=%2Fdashboard')
   const authorize = await browser.request(String(login.headers.location))
   const callbackUrl = new URL(String(authorize.headers.location))
   callbackUrl.searchParams.set('code', stolenCode)
-  const txCookie = browser.cookieHeader('http://localhost:3000')
+  const txCookie = browser.cookieHeader(baseUrl)
   const callback = await browser.request(callbackUrl.href)
   await assertRefused(t, app, op, { browser, login, callbackUrl: callbackUrl.href, txCookie, callback }, 400, 'FST_SSO_INVALID_GRANT')
   t.equal(op.calls('/token').length, 1, 'the OP saw the wrong PKCE verifier and refused')
@@ -275,5 +274,5 @@ test('huge profile: a roles list of 5,000 entries is bounded, never a 500', asyn
   const tooLarge = await attemptLogin(app)
   t.equal(tooLarge.callback.status, 502)
   t.equal(JSON.parse(tooLarge.callback.body).code, 'FST_SSO_PROFILE_TOO_LARGE')
-  t.notOk(tooLarge.browser.cookieHeader('http://localhost:3000').includes('sso='), 'no session')
+  t.notOk(tooLarge.browser.cookieHeader(baseUrl).includes('sso='), 'no session')
 })

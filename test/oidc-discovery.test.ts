@@ -6,7 +6,9 @@
 import { test } from 'tap'
 import Fastify from 'fastify'
 import ssoPlugin, { oidcProvider } from '../src/index.ts'
-import { appFor, assertSignedIn, attemptLogin, clientId, clientSecret, sessionSecret, setCookieLine, startMaliciousOp } from './fixtures/malicious-op.ts'
+import { clientId, clientSecret, startMaliciousOp } from './fixtures/malicious-op.ts'
+import { appFor, assertSignedIn, attemptLogin } from './fixtures/login-attempt.ts'
+import { baseUrl, secret, setCookie } from './fixtures/app.ts'
 
 const discoveryPath = '/.well-known/openid-configuration'
 
@@ -17,7 +19,7 @@ test('discovery issuer mismatch → 502 at /login, nobody sent to that OP', asyn
   const attempt = await attemptLogin(app)
   t.equal(attempt.login.status, 502)
   t.equal(JSON.parse(attempt.login.body).code, 'FST_SSO_IDP_UNAVAILABLE')
-  t.equal(setCookieLine(attempt.login, 'sso-tx'), undefined, 'no transaction started')
+  t.equal(setCookie(attempt.login.headers, 'sso-tx'), undefined, 'no transaction started')
   t.equal(op.calls('/authorize').length, 0)
 })
 
@@ -72,7 +74,7 @@ test('a broken issuer fails ready() with FST_SSO_INVALID_OPTION', async (t) => {
   ]) {
     const app = Fastify()
     t.teardown(() => app.close())
-    app.register(ssoPlugin, { baseUrl: 'http://localhost:3000', provider: oidcProvider({ issuer, clientId, clientSecret }), session: { secret: sessionSecret } })
+    app.register(ssoPlugin, { baseUrl, provider: oidcProvider({ issuer, clientId, clientSecret }), session: { secret } })
     await t.rejects(async () => { await app.ready() }, { code: 'FST_SSO_INVALID_OPTION', message: /oidcProvider\.issuer/ }, issuer)
   }
 })
@@ -81,9 +83,9 @@ test('an Entra ID tenant issuer is accepted at register time (discovery stays la
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(ssoPlugin, {
-    baseUrl: 'http://localhost:3000',
+    baseUrl,
     provider: oidcProvider({ issuer: 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0', clientId, clientSecret }),
-    session: { secret: sessionSecret }
+    session: { secret }
   })
   await app.ready()
   t.pass('ready')

@@ -3,45 +3,14 @@
  * over real HTTP, driving its login form the way a browser does.
  */
 import { test } from 'tap'
-import Fastify from 'fastify'
-import ssoPlugin, { oidcProvider, requireUser, type OidcProviderOptions } from '../src/index.ts'
-import { startDevIdp } from '../src/testing/index.ts'
-import { Browser, type Page } from './fixtures/browser.ts'
-import type { TapTest } from './fixtures/malicious-op.ts'
+import type { OidcProviderOptions } from '../src/index.ts'
+import { Browser } from './fixtures/browser.ts'
+import { aliceUser, baseUrl, buildApp, clearedCookie, devIdp, expiredCookie, providerFor, setCookie, submitLoginForm, type TapTest } from './fixtures/app.ts'
 
-const secret = 'a-test-secret-that-is-long-enough-for-hkdf'
-const cleared = /Max-Age=0|Expires=Thu, 01 Jan 1970/
-
-async function setup (t: TapTest, provider: Partial<OidcProviderOptions> = {}, baseUrl = 'http://localhost:3000') {
-  const idp = await startDevIdp({ app: { baseUrl } })
-  t.teardown(() => idp.close())
-  const app = Fastify({ logger: false })
-  await app.register(ssoPlugin, {
-    baseUrl,
-    provider: oidcProvider({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, ...provider }),
-    session: { secret }
-  })
-  app.get('/dashboard', { preHandler: requireUser() }, async (request) => ({ user: request.user }))
-  t.teardown(() => app.close())
-  await app.ready()
-  return { idp, app, browser: new Browser(app, baseUrl) }
-}
-
-function setCookieLine (page: Page, name: string): string | undefined {
-  const raw = page.headers['set-cookie']
-  return (Array.isArray(raw) ? raw : raw === undefined ? [] : [String(raw)]).find(line => line.startsWith(`${name}=`))
-}
-
-/** From the IdP's login page: submit the form, follow the IdP's redirects up to (not into) the callback. */
-async function submitLoginForm (browser: Browser, form: Page, email: string, appOrigin: string): Promise<string> {
-  const action = /<form method="post" action="([^"]+)"/.exec(form.body)?.[1]
-  if (!action) throw new Error(`no login form (${form.status}): ${form.body.slice(0, 200)}`)
-  let page = await browser.request(new URL(action, form.url).href, { form: { email, password: 'any password' } })
-  while (!String(page.headers.location).startsWith(`${appOrigin}/auth/callback`)) {
-    if (!page.headers.location) throw new Error(`stuck at ${page.url} (${page.status})`)
-    page = await browser.request(new URL(String(page.headers.location), page.url).href)
-  }
-  return String(page.headers.location)
+async function setup (t: TapTest, provider: Partial<OidcProviderOptions> = {}, appBaseUrl = baseUrl) {
+  const idp = await devIdp(t, { baseUrl: appBaseUrl })
+  const app = await buildApp(t, idp, { baseUrl: appBaseUrl, provider: providerFor(idp, provider) })
+  return { idp, app, browser: new Browser(app, appBaseUrl) }
 }
 
 test('login through the real OP: authorization request, cookies, landing on returnTo, mapped user', async (t) => {
@@ -62,14 +31,14 @@ test('login through the real OP: authorization request, cookies, landing on retu
   t.match(params.get('code_challenge'), /^[A-Za-z0-9_-]{43}$/, 'PKCE challenge (SHA-256, base64url)')
   t.equal(params.get('code_challenge_method'), 'S256')
   t.equal(params.get('login_hint'), 'alice@acme.test', 'login_hint from ?email=')
-  const tx = setCookieLine(login, 'sso-tx')
+  const tx = setCookie(login.headers, 'sso-tx')
   t.match(tx, /; HttpOnly/)
   t.match(tx, /; SameSite=Lax/)
   t.notMatch(decodeURIComponent(tx ?? ''), /dashboard|alice|acme/, 'the transaction cookie is encrypted')
 
   const form = await browser.navigate(authorize.href)
   t.match(form.body, /value="alice@acme\.test"/, 'the OP received the hint and prefilled its form')
-  const callbackUrl = await submitLoginForm(browser, form, 'alice@acme.test', 'http://localhost:3000')
+  const callbackUrl = await submitLoginForm(browser, form, 'alice@acme.test')
   const callbackParams = new URL(callbackUrl).searchParams
   t.equal(callbackParams.get('state'), params.get('state'))
   t.equal(callbackParams.get('iss'), idp.issuer, 'RFC 9207 iss from the real OP')
@@ -78,26 +47,20 @@ test('login through the real OP: authorization request, cookies, landing on retu
   t.equal(callback.status, 302)
   t.equal(callback.headers.location, '/dashboard?tab=2', 'lands on returnTo')
   t.equal(callback.headers['cache-control'], 'no-store')
-  const session = setCookieLine(callback, 'sso')
+  const session = setCookie(callback.headers, 'sso')
   t.match(session, /; HttpOnly/)
   t.match(session, /; SameSite=Lax/)
   t.match(session, /; Path=\//)
-  t.notMatch(session, cleared)
-  t.match(setCookieLine(callback, 'sso-tx'), cleared, 'transaction cookie cleared')
-  t.notOk(browser.cookies('http://localhost:3000/').has('sso-tx'))
+  t.notMatch(session, expiredCookie)
+  t.match(setCookie(callback.headers, 'sso-tx'), clearedCookie, 'transaction cookie cleared')
+  t.notOk(browser.cookies(baseUrl).has('sso-tx'))
 
   const me = await browser.request('/dashboard', { headers: { accept: 'application/json' } })
   t.equal(me.status, 200)
   t.same(JSON.parse(me.body).user, {
+    ...aliceUser,
     id: 'user_alice_acme_test',
-    email: 'alice@acme.test',
-    emailVerified: true,
-    firstName: 'Alice',
-    lastName: 'Anders',
-    name: 'Alice Anders',
-    organizationId: 'org_acme',
     provider: 'oidc',
-    roles: ['admin'],
     groups: ['Engineering'],
     // Only what the fields above do not already hold (no second copy of them in the cookie).
     claims: { org_name: 'Acme' }
@@ -118,11 +81,11 @@ test('over https: __Host- cookies, Secure, and the https redirect URI', async (t
   const { browser } = await setup(t, {}, 'https://app.example.com')
   const login = await browser.request('/auth/login?returnTo=%2Fdashboard')
   t.equal(new URL(String(login.headers.location)).searchParams.get('redirect_uri'), 'https://app.example.com/auth/callback')
-  t.match(setCookieLine(login, '__Host-sso-tx'), /; Secure/)
+  t.match(setCookie(login.headers, '__Host-sso-tx'), /; Secure/)
   const form = await browser.navigate(String(login.headers.location))
-  const callback = await browser.request(await submitLoginForm(browser, form, 'bob@globex.test', 'https://app.example.com'))
+  const callback = await browser.request(await submitLoginForm(browser, form, 'bob@globex.test'))
   t.equal(callback.status, 302)
-  const session = setCookieLine(callback, '__Host-sso')
+  const session = setCookie(callback.headers, '__Host-sso')
   t.match(session, /; Secure/)
   t.match(session, /; HttpOnly/)
   t.match(session, /; SameSite=Lax/)
@@ -143,18 +106,18 @@ test('userinfo: true against the real OP: the user-info endpoint is called and t
   }
   t.teardown(() => { globalThis.fetch = realFetch })
   const form = await browser.navigate('/auth/login?returnTo=%2Fdashboard')
-  const callback = await browser.request(await submitLoginForm(browser, form, 'carol@acme.test', 'http://localhost:3000'))
+  const callback = await browser.request(await submitLoginForm(browser, form, 'carol@acme.test'))
   t.equal(callback.status, 302, callback.body)
   t.equal(seen.filter(url => url === `${idp.issuer}/me`).length, 1, 'one user-info request')
-  const me = await app.inject({ url: '/dashboard', headers: { cookie: browser.cookieHeader('http://localhost:3000/') } })
+  const me = await app.inject({ url: '/dashboard', headers: { cookie: browser.cookieHeader(baseUrl) } })
   t.equal(me.json().user.email, 'carol@acme.test')
 })
 
 test('an OP that already has a session sends the browser straight back (no form) and it still lands', async (t) => {
   const { browser } = await setup(t)
   const form = await browser.navigate('/auth/login')
-  await browser.navigate(await submitLoginForm(browser, form, 'alice@acme.test', 'http://localhost:3000'))
+  await browser.navigate(await submitLoginForm(browser, form, 'alice@acme.test'))
   const again = await browser.navigate('/auth/login?returnTo=%2Fdashboard')
-  t.equal(again.url, 'http://localhost:3000/dashboard')
+  t.equal(again.url, `${baseUrl}/dashboard`)
   t.equal(JSON.parse(again.body).user.email, 'alice@acme.test')
 })

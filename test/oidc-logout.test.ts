@@ -1,21 +1,19 @@
 /**
  * OpenID Connect RP-initiated logout: the session ends here first, then the browser goes to the
- * OP's end_session_endpoint with post_logout_redirect_uri (and id_token_hint only with
- * keepIdToken), and the OP sends it back to the app.
+ * OP's end_session_endpoint with post_logout_redirect_uri, client_id, state and (by default) the
+ * ID token as id_token_hint, and the OP sends it back to the app. The ID token is kept
+ * server-side (store, sealed, under the session id), never in the cookie.
  */
 import { test } from 'tap'
-import Fastify from 'fastify'
 import { decodeJwt } from 'jose'
-import ssoPlugin, { oidcProvider, requireUser, type OidcProviderOptions } from '../src/index.ts'
+import { memoryStore, type OidcProviderOptions, type SsoPluginOptions, type SsoStore } from '../src/index.ts'
 import { signIn, startDevIdp } from '../src/testing/index.ts'
 import { Browser } from './fixtures/browser.ts'
-import { loginThroughIdp } from './fixtures/app.ts'
-import { appFor, assertSignedIn, attemptLogin, startMaliciousOp, type TapTest } from './fixtures/malicious-op.ts'
+import { baseUrl, buildApp, clearedCookie, confirmLogoutAtIdp, json, loginThroughIdp, providerFor, setCookie, type TapTest } from './fixtures/app.ts'
+import { startMaliciousOp } from './fixtures/malicious-op.ts'
+import { appFor, assertSignedIn, attemptLogin } from './fixtures/login-attempt.ts'
 
-const baseUrl = 'http://localhost:3000'
-const cleared = /Max-Age=0|Expires=Thu, 01 Jan 1970/
-
-async function setup (t: TapTest, provider: Partial<OidcProviderOptions> = {}) {
+async function setup (t: TapTest, provider: Partial<OidcProviderOptions> = {}, plugin: Partial<SsoPluginOptions> = {}) {
   const clientSecret = 'dev-client-secret-for-logout-tests'
   const idp = await startDevIdp({
     clients: [{
@@ -26,47 +24,120 @@ async function setup (t: TapTest, provider: Partial<OidcProviderOptions> = {}) {
     }]
   })
   t.teardown(() => idp.close())
-  const app = Fastify({ logger: false })
-  await app.register(ssoPlugin, {
-    baseUrl,
-    logoutRedirect: '/bye',
-    provider: oidcProvider({ issuer: idp.issuer, clientId: 'logout-client', clientSecret, ...provider }),
-    session: { secret: 'a-test-secret-that-is-long-enough-for-hkdf' }
+  const client = { issuer: idp.issuer, clientId: 'logout-client', clientSecret }
+  const app = await buildApp(t, client, { logoutRedirect: '/bye', provider: providerFor(client, provider), ...plugin }, (app) => {
+    app.get('/bye', async (request) => ({ bye: true, user: request.user }))
   })
-  app.get('/bye', async (request) => ({ bye: true, user: request.user }))
-  app.get('/dashboard', { preHandler: requireUser() }, async (request) => ({ user: request.user }))
-  t.teardown(() => app.close())
-  await app.ready()
   const browser = new Browser(app, baseUrl)
   const landed = await loginThroughIdp(browser)
   t.equal(landed.url, `${baseUrl}/dashboard`, 'signed in')
   return { idp, app, browser }
 }
 
-/** Confirms the dev IdP's "sign out?" page and follows the way back to the app. */
-async function confirmAtOp (browser: Browser, endSessionUrl: string) {
-  const confirm = await browser.navigate(endSessionUrl)
-  const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1]
-  const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1]
-  if (!xsrf || !action) throw new Error(`no logout confirmation (${confirm.status}): ${confirm.body.slice(0, 300)}`)
-  return browser.navigate(new URL(action, confirm.url).href, { form: { xsrf, logout: 'yes' } })
+/** A store that records what is kept in it and can be told to fail for provider-state keys. */
+function watchedStore () {
+  const inner = memoryStore()
+  const watched = { failProviderState: false, keys: new Map<string, string>() }
+  const store: SsoStore = {
+    ...inner,
+    async set (key, value, ttlMs) {
+      if (watched.failProviderState && key.startsWith('provider-state:')) throw new Error('store down')
+      watched.keys.set(key, value)
+      return inner.set(key, value, ttlMs)
+    },
+    async delete (key) {
+      watched.keys.delete(key)
+      return inner.delete(key)
+    }
+  }
+  return { store, inner, watched }
 }
 
-test('logout → the OP end_session_endpoint with post_logout_redirect_uri, no id_token_hint by default, and back', async (t) => {
+const providerStateKeys = (keys: Map<string, string>) => [...keys.keys()].filter(key => key.startsWith('provider-state:'))
+
+test('logout → the OP end_session_endpoint with post_logout_redirect_uri, client_id, state and id_token_hint by default; the OP ends its session and sends the browser back', async (t) => {
   const { idp, app, browser } = await setup(t)
   const cookie = browser.cookieHeader(baseUrl)
   const res = await browser.request('/auth/logout', { method: 'POST' })
   t.equal(res.status, 302)
-  t.match(res.headers['set-cookie'], cleared, 'session cookie cleared')
+  t.match(setCookie(res.headers, 'sso'), clearedCookie, 'session cookie cleared')
   const location = new URL(String(res.headers.location))
   t.equal(location.origin + location.pathname, `${idp.issuer}/session/end`)
   t.equal(location.searchParams.get('post_logout_redirect_uri'), `${baseUrl}/bye`)
   t.equal(location.searchParams.get('client_id'), 'logout-client')
-  t.equal(location.searchParams.get('id_token_hint'), null)
-  t.equal((await app.inject({ url: '/dashboard', headers: { cookie, accept: 'application/json' } })).statusCode, 401, 'the old cookie is signed out')
-  const back = await confirmAtOp(browser, location.href)
-  t.equal(back.url, `${baseUrl}/bye`)
+  t.ok((location.searchParams.get('state') ?? '').length >= 20, 'a random state')
+  const hint = location.searchParams.get('id_token_hint')
+  t.ok(hint, 'id_token_hint sent')
+  t.match(decodeJwt(hint!), { iss: idp.issuer, aud: 'logout-client', sub: 'user_alice_acme_test' })
+  t.equal((await app.inject({ url: '/dashboard', headers: { cookie, ...json } })).statusCode, 401, 'the old cookie is signed out')
+  const back = await confirmLogoutAtIdp(browser, location.href)
+  const landed = new URL(back.url)
+  t.equal(landed.origin + landed.pathname, `${baseUrl}/bye`, 'the OP accepted the hint and the redirect')
+  t.equal(landed.searchParams.get('state'), location.searchParams.get('state'), 'the OP echoes state')
   t.same(JSON.parse(back.body), { bye: true, user: null })
+  // The OP's session is gone: the next login shows its form again instead of signing in silently.
+  const again = await browser.navigate('/auth/login?returnTo=%2Fdashboard')
+  t.match(again.body, /<form method="post"/, 'the IdP asks for credentials again')
+})
+
+test('keepIdToken: false → no id_token_hint, nothing kept in the store', async (t) => {
+  const { store, watched } = watchedStore()
+  const { browser } = await setup(t, { keepIdToken: false }, { store })
+  t.same(providerStateKeys(watched.keys), [])
+  const res = await browser.request('/auth/logout', { method: 'POST' })
+  const location = new URL(String(res.headers.location))
+  t.equal(location.searchParams.get('id_token_hint'), null)
+  t.ok(location.searchParams.get('state'), 'state is sent all the same')
+})
+
+test('the ID token is kept in the store, sealed, under the session; the cookie does not grow; logout deletes it', async (t) => {
+  const { store, watched } = watchedStore()
+  const kept = await setup(t, {}, { store })
+  const without = await setup(t, { keepIdToken: false })
+  const keptCookie = kept.browser.cookies(baseUrl).get('sso')!.value
+  const plainCookie = without.browser.cookies(baseUrl).get('sso')!.value
+  t.ok(Math.abs(keptCookie.length - plainCookie.length) < 16, `the cookie is the same size with or without the kept ID token (${keptCookie.length} / ${plainCookie.length} characters)`)
+  const [key] = providerStateKeys(watched.keys)
+  t.ok(key, 'one provider-state entry')
+  const sealed = watched.keys.get(key!)!
+  t.notMatch(sealed, /eyJ/, 'no JWT (nor any JSON) in clear in the store')
+  const res = await kept.browser.request('/auth/logout', { method: 'POST' })
+  const hint = new URL(String(res.headers.location)).searchParams.get('id_token_hint')
+  t.ok(hint, 'id_token_hint sent')
+  t.same(providerStateKeys(watched.keys), [], 'deleted at logout')
+})
+
+test('an ID token with a long group list (too large for the cookie) is kept all the same', async (t) => {
+  const op = await startMaliciousOp(t)
+  const app = await appFor(t, op)
+  op.behaviour.claims = { groups: Array.from({ length: 80 }, (_, i) => `engineering-group-${i}`) }
+  const attempt = await attemptLogin(app)
+  await assertSignedIn(t, app, attempt)
+  const res = await attempt.browser.request('/auth/logout', { method: 'POST' })
+  const location = new URL(String(res.headers.location))
+  t.equal(location.origin + location.pathname, `${op.issuer}/logout`)
+  const hint = location.searchParams.get('id_token_hint')
+  t.ok(hint && hint.length > 3000, `the whole ID token is sent (${hint?.length} characters)`)
+  t.equal((decodeJwt(hint!).groups as unknown[]).length, 80)
+})
+
+test('the store fails to keep the ID token: the login goes on, logout goes without the hint', async (t) => {
+  const { store, watched } = watchedStore()
+  watched.failProviderState = true
+  const { browser } = await setup(t, {}, { store })
+  const res = await browser.request('/auth/logout', { method: 'POST' })
+  const location = new URL(String(res.headers.location))
+  t.equal(location.searchParams.get('id_token_hint'), null)
+  t.equal(location.searchParams.get('post_logout_redirect_uri'), `${baseUrl}/bye`)
+})
+
+test('the kept ID token was evicted from the store: logout goes without the hint, no error', async (t) => {
+  const { store, inner, watched } = watchedStore()
+  const { browser } = await setup(t, {}, { store })
+  for (const key of providerStateKeys(watched.keys)) await inner.delete(key)
+  const res = await browser.request('/auth/logout', { method: 'POST' })
+  t.equal(res.status, 302)
+  t.equal(new URL(String(res.headers.location)).searchParams.get('id_token_hint'), null)
 })
 
 test('a session the app started itself (app.sso.signIn, a password login): local logout, no visit to the OP', async (t) => {
@@ -75,23 +146,10 @@ test('a session the app started itself (app.sso.signIn, a password login): local
   const res = await app.inject({ method: 'POST', url: '/auth/logout', headers: { cookie } })
   t.equal(res.statusCode, 302)
   t.equal(res.headers.location, '/bye', 'the OP has no session of this user to end')
-  t.match(res.headers['set-cookie'], cleared, 'session cookie cleared')
+  t.match(setCookie(res.headers, 'sso'), clearedCookie, 'session cookie cleared')
   const idpUser = await signIn(app, { email: 'alice@acme.test' })
   const idpLogout = await app.inject({ method: 'POST', url: '/auth/logout', headers: { cookie: idpUser } })
   t.match(String(idpLogout.headers.location), /\/session\/end\?/, 'a session of the OP\'s own still goes there')
-})
-
-test('keepIdToken: the ID token goes back as id_token_hint, and the OP accepts it', async (t) => {
-  const { idp, browser } = await setup(t, { keepIdToken: true })
-  const session = browser.cookies(baseUrl).get('sso')?.value ?? ''
-  t.ok(session.length < 4096, `session cookie ${session.length} bytes with the ID token`)
-  const res = await browser.request('/auth/logout', { method: 'POST' })
-  const location = new URL(String(res.headers.location))
-  const hint = location.searchParams.get('id_token_hint')
-  t.ok(hint, 'id_token_hint sent')
-  t.match(decodeJwt(hint!), { iss: idp.issuer, aud: 'logout-client', sub: 'user_alice_acme_test' })
-  const back = await confirmAtOp(browser, location.href)
-  t.equal(back.url, `${baseUrl}/bye`, 'the OP accepted the hint and the redirect')
 })
 
 test('an OP without end_session_endpoint: local logout to logoutRedirect', async (t) => {
@@ -103,23 +161,5 @@ test('an OP without end_session_endpoint: local logout to logoutRedirect', async
   const res = await attempt.browser.request('/auth/logout', { method: 'POST' })
   t.equal(res.status, 302)
   t.equal(res.headers.location, '/bye')
-  t.match(res.headers['set-cookie'], cleared)
-})
-
-test('keepIdToken with an ID token too large for the cookie (long group list): login works, logout without id_token_hint', async (t) => {
-  const op = await startMaliciousOp(t)
-  const app = await appFor(t, op, { keepIdToken: true })
-  op.behaviour.claims = { groups: Array.from({ length: 80 }, (_, i) => `engineering-group-${i}`) }
-  const attempt = await attemptLogin(app)
-  await assertSignedIn(t, app, attempt)
-  const res = await attempt.browser.request('/auth/logout', { method: 'POST' })
-  const location = new URL(String(res.headers.location))
-  t.equal(location.origin + location.pathname, `${op.issuer}/logout`)
-  t.equal(location.searchParams.get('id_token_hint'), null, 'the token was not kept')
-
-  op.behaviour.claims = {}
-  const small = await attemptLogin(app)
-  await assertSignedIn(t, app, small)
-  const hinted = await small.browser.request('/auth/logout', { method: 'POST' })
-  t.ok(new URL(String(hinted.headers.location)).searchParams.get('id_token_hint'), 'a usual ID token is kept')
+  t.match(setCookie(res.headers, 'sso'), clearedCookie)
 })

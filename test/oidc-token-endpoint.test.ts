@@ -3,7 +3,9 @@
  * link); anything else the IdP gets wrong is a 502, never another 5xx, and no session.
  */
 import { test } from 'tap'
-import { appFor, assertRefused, attemptLogin, html, startMaliciousOp, type TapTest, type TokenOverride } from './fixtures/malicious-op.ts'
+import { startMaliciousOp, type TokenOverride } from './fixtures/malicious-op.ts'
+import { appFor, assertRefused, attemptLogin } from './fixtures/login-attempt.ts'
+import { html, type TapTest } from './fixtures/app.ts'
 
 async function refusedWith (t: TapTest, token: TokenOverride, status: number, code: string) {
   const op = await startMaliciousOp(t)
@@ -43,8 +45,41 @@ test('400 with another OAuth error (invalid_request) → 502', async (t) => {
   await refusedWith(t, { status: 400, body: { error: 'invalid_request' } }, 502, 'FST_SSO_IDP_UNAVAILABLE')
 })
 
-test('401 invalid_client (wrong client secret) → 502', async (t) => {
-  await refusedWith(t, { status: 401, body: { error: 'invalid_client' } }, 502, 'FST_SSO_IDP_UNAVAILABLE')
+/** A message that names the fix (the client's credentials and tokenAuthMethod), not "unusable". */
+function namesTheClientFix (t: TapTest, message: string) {
+  t.match(message, /clientId and clientSecret/, 'points at the client credentials')
+  t.match(message, /tokenAuthMethod/, 'and at tokenAuthMethod')
+  t.notMatch(message, /unusable|WWW-Authenticate|challenge/i, 'not reported as a broken answer')
+}
+
+test('401 invalid_client (wrong client secret) → 502 naming the secret and tokenAuthMethod', async (t) => {
+  const { attempt } = await refusedWith(t, { status: 401, body: { error: 'invalid_client' } }, 502, 'FST_SSO_IDP_UNAVAILABLE')
+  namesTheClientFix(t, JSON.parse(attempt.callback.body).message)
+})
+
+test('401 with WWW-Authenticate: Basic and invalid_client (RFC 6749 §5.2) → 502 naming the secret and tokenAuthMethod', async (t) => {
+  const { attempt } = await refusedWith(t, {
+    status: 401,
+    headers: { 'www-authenticate': 'Basic realm="glewlwyd"' },
+    body: { error: 'invalid_client', error_description: 'Client authentication failed' }
+  }, 502, 'FST_SSO_IDP_UNAVAILABLE')
+  const message = JSON.parse(attempt.callback.body).message
+  namesTheClientFix(t, message)
+  t.match(message, /401 invalid_client/)
+})
+
+test('403 unauthorized_client → 502 naming the client, tokenAuthMethod and the grant', async (t) => {
+  const { attempt } = await refusedWith(t, { status: 403, body: { error: 'unauthorized_client' } }, 502, 'FST_SSO_IDP_UNAVAILABLE')
+  const message = JSON.parse(attempt.callback.body).message
+  namesTheClientFix(t, message)
+  t.match(message, /403 unauthorized_client/)
+  t.match(message, /authorization code grant/)
+})
+
+test('invalid_code (a spent code, as Glewlwyd says it) → 400 FST_SSO_INVALID_GRANT like invalid_grant', async (t) => {
+  for (const status of [400, 403]) {
+    await t.test(`status ${status}`, t => refusedWith(t, { status, body: { error: 'invalid_code' } }, 400, 'FST_SSO_INVALID_GRANT'))
+  }
 })
 
 test('500 → 502', async (t) => {

@@ -1,12 +1,12 @@
 import { test } from 'tap'
 import { Browser } from './fixtures/browser.ts'
-import { buildApp, devIdp, loginThroughIdp } from './fixtures/app.ts'
+import { baseUrl, buildApp, devIdp, json, loginThroughIdp } from './fixtures/app.ts'
 import { LoginDeniedError, type SsoPluginOptions } from '../src/index.ts'
 
 async function loginWith (t: Parameters<typeof devIdp>[0], onLogin: SsoPluginOptions['onLogin'], email = 'alice@acme.test') {
   const idp = await devIdp(t)
   const app = await buildApp(t, idp, { onLogin })
-  const browser = new Browser(app, 'http://localhost:3000', { accept: 'application/json' })
+  const browser = new Browser(app, baseUrl, json)
   const page = await loginThroughIdp(browser, email)
   return { page, browser, app }
 }

@@ -7,22 +7,12 @@ import { directorySync, jwtProvider, redisStore, type ProviderInstance, type Sso
 import { kCore } from '../src/core.ts'
 import { signIn } from '../src/testing/index.ts'
 import { Browser } from './fixtures/browser.ts'
-import { buildApp, devIdp, secret, setCookie, stopBeforeCallback, unreachableIdp } from './fixtures/app.ts'
+import { baseUrl, buildApp, devIdp, secret, setCookie, stopBeforeCallback, unreachableIdp } from './fixtures/app.ts'
 import { deliver, directoryUser, eventBody, webhookSecret } from './fixtures/webhook.ts'
 import { aliceClaims, loginUrl, sharedSecret, signHs256 } from './fixtures/jwt-idp.ts'
-import { redisAvailable, redisUrl, skipReason, testPrefix } from './fixtures/redis.ts'
+import { redisAvailable, redisUrl, skipReason, testPrefix, within } from './fixtures/redis.ts'
 
 type TestLike = Parameters<typeof buildApp>[0]
-
-/** Polls until `check()` is true; returns the elapsed milliseconds. */
-async function within (ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now()
-  while (Date.now() - started < ms) {
-    if (await check()) return Date.now() - started
-    await sleep(25)
-  }
-  return Number.POSITIVE_INFINITY
-}
 
 async function pair (t: TestLike, options: Parameters<typeof buildApp>[2] = {}, idp: Parameters<typeof buildApp>[1] = unreachableIdp, routes?: Parameters<typeof buildApp>[3]) {
   const prefix = testPrefix(t)
@@ -58,7 +48,7 @@ if (!redisAvailable()) {
   test('a login transaction consumed on A is refused on B', async (t) => {
     const idp = await devIdp(t)
     const { a, b } = await pair(t, {}, idp)
-    const { callbackPath, txCookie } = await stopBeforeCallback(new Browser(a, 'http://localhost:3000'))
+    const { callbackPath, txCookie } = await stopBeforeCallback(new Browser(a, baseUrl))
     const first = await a.inject({ url: callbackPath, headers: { cookie: txCookie } })
     t.equal(first.statusCode, 302)
     const replay = await b.inject({ url: callbackPath, headers: { cookie: txCookie, accept: 'application/json' } })
@@ -122,7 +112,7 @@ if (!redisAvailable()) {
     const { a, b } = await pair(t, {}, unreachableIdp, app => {
       app.register(directorySync, { secret: webhookSecret, onEvent: async () => {} })
     })
-    const cookie = await signIn(a, { email: 'leaver@acme.test' })
+    const cookie = await signIn(a, { email: 'leaver@acme.test', organizationId: 'org_acme' })
     t.equal((await deliver(b, eventBody('dsync.user.deleted', directoryUser('leaver@acme.test', { state: 'inactive' })))).statusCode, 200)
     const elapsed = await within(1500, async () => (await a.inject({ url: '/api/me', headers: { cookie } })).statusCode === 401)
     t.ok(elapsed <= 1500, `after ${elapsed} ms`)

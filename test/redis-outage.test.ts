@@ -7,7 +7,7 @@ import { test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { redisStore } from '../src/index.ts'
 import { signIn } from '../src/testing/index.ts'
-import { buildApp, devIdp, unreachableIdp } from './fixtures/app.ts'
+import { buildApp, devIdp, recordUnhandledRejections, unreachableIdp } from './fixtures/app.ts'
 import { privateRedis, redisAvailable, skipReason } from './fixtures/redis.ts'
 
 async function timed<T> (work: Promise<T>): Promise<{ value: T, ms: number }> {
@@ -20,10 +20,7 @@ if (!redisAvailable()) {
   test(skipReason, { skip: true }, () => {})
 } else {
   test('Redis down: 503 on protected routes (fail closed), 200 with storeFailure open, recovery after restart', async (t) => {
-    const unhandled: unknown[] = []
-    const onUnhandled = (err: unknown) => { unhandled.push(err) }
-    process.on('unhandledRejection', onUnhandled)
-    t.teardown(() => { process.off('unhandledRejection', onUnhandled) })
+    const unhandled = recordUnhandledRejections(t)
 
     const redis = await privateRedis(t)
     const idp = await devIdp(t)

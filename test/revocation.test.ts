@@ -24,6 +24,33 @@ test('app.sso.revoke() signs every session of the user out, matched by email (an
   await t.rejects(app.sso.revoke({}), { code: 'FST_SSO_INVALID_ARGUMENT' })
 })
 
+test('app.sso.revoke({ organizationId }) signs out that organization\'s user only', async (t) => {
+  const app = await buildApp(t, unreachableIdp)
+  const acmeBob = await signIn(app, { email: 'bob@shared.test', idpId: 'idp-bob', organizationId: 'org_acme' })
+  const globexBob = await signIn(app, { email: 'bob@shared.test', idpId: 'idp-bob', organizationId: 'org_globex' })
+  const noTenantBob = await signIn(app, { email: 'bob@shared.test' })
+  await app.sso.revoke({ email: 'BOB@shared.test', organizationId: 'org_globex' })
+  t.equal((await app.inject({ url: '/api/me', headers: { cookie: globexBob } })).statusCode, 401)
+  t.equal((await app.inject({ url: '/api/me', headers: { cookie: acmeBob } })).statusCode, 200, 'another organization\'s user of the same email stays signed in')
+  t.equal((await app.inject({ url: '/api/me', headers: { cookie: noTenantBob } })).statusCode, 200, 'a session without an organization is outside any tenant\'s reach')
+  await app.sso.revoke({ idpId: 'idp-bob', organizationId: 'org_acme' })
+  t.equal((await app.inject({ url: '/api/me', headers: { cookie: acmeBob } })).statusCode, 401)
+  await t.rejects(app.sso.revoke({ organizationId: 'org_acme' }), { code: 'FST_SSO_INVALID_ARGUMENT' }, 'an organization alone names nobody')
+  await t.rejects(app.sso.revoke({ email: 'bob@shared.test', organizationId: '' }), { code: 'FST_SSO_INVALID_ARGUMENT' }, 'an empty organization never widens to every tenant')
+})
+
+test('an organization-scoped revocation reaches another instance through the feed, still scoped', async (t) => {
+  const store = memoryStore()
+  const a = await buildApp(t, unreachableIdp, { store })
+  const b = await buildApp(t, unreachableIdp, { store })
+  const acme = await signIn(a, { email: 'dana@shared.test', organizationId: 'org_acme' })
+  const globex = await signIn(a, { email: 'dana@shared.test', organizationId: 'org_globex' })
+  await a.sso.revoke({ email: 'dana@shared.test', organizationId: 'org_acme' })
+  await sleep(1000)
+  t.equal((await b.inject({ url: '/api/me', headers: { cookie: acme } })).statusCode, 401)
+  t.equal((await b.inject({ url: '/api/me', headers: { cookie: globex } })).statusCode, 200)
+})
+
 test('a session created after the revocation is valid (the user was re-provisioned)', async (t) => {
   const clock = testClock()
   const app = await buildApp(t, unreachableIdp, { now: clock.now })

@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import { signIn } from '../src/testing/index.ts'
 import { kCore } from '../src/core.ts'
-import { buildApp, setCookie, unreachableIdp } from './fixtures/app.ts'
+import { buildApp, clearedCookie, setCookie, unreachableIdp } from './fixtures/app.ts'
 
 test('garbage, truncated, tampered and old-format cookies are signed out, never a 500', async (t) => {
   const app = await buildApp(t, unreachableIdp)
@@ -42,7 +42,7 @@ test('the session cookie is base64url (nothing to URL-encode); the earlier URL-e
 test('a stale cookie is cleared by the guard', async (t) => {
   const app = await buildApp(t, unreachableIdp)
   const res = await app.inject({ url: '/api/me', headers: { cookie: 'sso=garbage' } })
-  t.match(setCookie(res.headers, 'sso'), /Max-Age=0|Expires=Thu, 01 Jan 1970/)
+  t.match(setCookie(res.headers, 'sso'), clearedCookie)
 })
 
 test('an encrypted payload of the wrong shape (old format) is signed out', async (t) => {

@@ -2,7 +2,7 @@ import { test } from 'tap'
 import { memoryStore, type SsoStore } from '../src/index.ts'
 import { signIn } from '../src/testing/index.ts'
 import { Browser } from './fixtures/browser.ts'
-import { buildApp, cookiePair, devIdp, loginThroughIdp, secret, setCookie, testClock, unreachableIdp } from './fixtures/app.ts'
+import { aliceUser, baseUrl, buildApp, cookiePair, devIdp, loginThroughIdp, secret, setCookie, testClock, unreachableIdp } from './fixtures/app.ts'
 
 function spyStore () {
   const inner = memoryStore()
@@ -27,10 +27,10 @@ test('session.store: the cookie holds only a pointer; the record lives in the st
   const idp = await devIdp(t)
   const store = spyStore()
   const app = await buildApp(t, idp, { session: { secret, store } })
-  const browser = new Browser(app, 'http://localhost:3000')
+  const browser = new Browser(app, baseUrl)
   const landed = await loginThroughIdp(browser)
   t.equal(landed.status, 200)
-  t.match(JSON.parse(landed.body).user, { email: 'alice@acme.test', organizationId: 'org_acme' })
+  t.match(JSON.parse(landed.body).user, aliceUser)
   const cookie = browser.jar.get('localhost')!.get('sso')!.value
   t.ok(cookie.length < 200, `the cookie is a small pointer (${cookie.length} bytes)`)
   t.equal([...store.keys].filter(key => key.startsWith('session:')).length, 1, 'one record in the store')

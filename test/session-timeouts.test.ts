@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { signIn } from '../src/testing/index.ts'
-import { buildApp, cookiePair, setCookie, testClock, unreachableIdp, secret } from './fixtures/app.ts'
+import { buildApp, clearedCookie, cookiePair, setCookie, testClock, unreachableIdp, secret } from './fixtures/app.ts'
 
 const minute = 60_000
 
@@ -13,7 +13,7 @@ test('idle timeout: a session unused for longer than idleTimeout is signed out',
   clock.advance(2 * minute)
   const res = await app.inject({ url: '/api/me', headers: { cookie } })
   t.equal(res.statusCode, 401, 'signed out 11 minutes after the last write of last-seen')
-  t.match(setCookie(res.headers, 'sso'), /Max-Age=0|Expires=Thu, 01 Jan 1970/, 'the expired cookie is cleared')
+  t.match(setCookie(res.headers, 'sso'), clearedCookie, 'the expired cookie is cleared')
 })
 
 test('idle timeout slides with activity; last-seen is written at most once a minute', async (t) => {

@@ -1,6 +1,7 @@
 import { test } from 'tap'
 import { createHash } from 'node:crypto'
 import { Browser } from './fixtures/browser.ts'
+import { aliceUser, baseUrl, json } from './fixtures/app.ts'
 import { apiKey, clientId, redirectUri, startWorkOS, userId, workosApp } from './fixtures/workos-api.ts'
 import { workosAuthKit } from '../src/providers/workos-authkit.ts'
 import { findCore } from '../src/core.ts'
@@ -9,7 +10,7 @@ import type { SessionRecord } from '../src/session.ts'
 test('AuthKit login: hosted sign-in with state, PKCE and hints; the code exchange sends the verifier', async (t) => {
   const api = await startWorkOS(t)
   const app = await workosApp(t, workosAuthKit({ client: api.client(), clientId, screenHint: 'sign-in' }))
-  const browser = new Browser(app, 'http://localhost:3000', { accept: 'application/json' })
+  const browser = new Browser(app, baseUrl, json)
 
   const start = await browser.request('/auth/login?login_hint=alice%40acme.test&organization=org_acme&returnTo=%2Fdashboard')
   t.equal(start.status, 302)
@@ -34,15 +35,9 @@ test('AuthKit login: hosted sign-in with state, PKCE and hints; the code exchang
   t.equal(page.status, 200)
   t.equal(new URL(page.url).pathname, '/dashboard')
   t.same(JSON.parse(page.body).user, {
+    ...aliceUser,
     id: userId('alice@acme.test'),
-    email: 'alice@acme.test',
-    emailVerified: true,
-    firstName: 'Alice',
-    lastName: 'Anders',
-    name: 'Alice Anders',
-    organizationId: 'org_acme',
     provider: 'workos-authkit',
-    roles: ['admin'],
     permissions: ['reports:read', 'reports:write'],
     claims: { authenticationMethod: 'SSO' }
   })
@@ -56,7 +51,7 @@ test('AuthKit login: hosted sign-in with state, PKCE and hints; the code exchang
 test('the session keeps the refresh token, WorkOS session id and expiry, not the access token; the cookie stays small', async (t) => {
   const api = await startWorkOS(t)
   const app = await workosApp(t, workosAuthKit({ client: api.client(), clientId }))
-  const browser = new Browser(app, 'http://localhost:3000', { accept: 'application/json' })
+  const browser = new Browser(app, baseUrl, json)
   await browser.navigate('/auth/login')
   const cookie = browser.jar.get('localhost')!.get('sso')!.value
   const setCookieBytes = Buffer.byteLength(`sso=${cookie}`)
@@ -88,7 +83,7 @@ test('AuthKit tenant binding: a fixed organization refuses other links and users
   t.equal(other.statusCode, 400)
   t.equal(other.json().code, 'FST_SSO_INVALID_LOGIN_REQUEST')
 
-  const browser = new Browser(app, 'http://localhost:3000', { accept: 'application/json' })
+  const browser = new Browser(app, baseUrl, json)
   api.signInAs = 'bob@globex.test' // only a member of Globex: WorkOS signs him in there
   const page = await browser.navigate('/auth/login')
   t.equal(page.status, 403)

@@ -1,5 +1,6 @@
 import { test } from 'tap'
 import { Browser } from './fixtures/browser.ts'
+import { baseUrl, json } from './fixtures/app.ts'
 import { clientId, startWorkOS, workosApp } from './fixtures/workos-api.ts'
 import { workosAuthKit } from '../src/providers/workos-authkit.ts'
 import { workosSso } from '../src/providers/workos-sso.ts'
@@ -7,7 +8,7 @@ import { workosSso } from '../src/providers/workos-sso.ts'
 test('AuthKit logout goes through WorkOS\'s logout URL for the session, then back to logoutRedirect', async (t) => {
   const api = await startWorkOS(t)
   const app = await workosApp(t, workosAuthKit({ client: api.client(), clientId }))
-  const browser = new Browser(app, 'http://localhost:3000', { accept: 'application/json' })
+  const browser = new Browser(app, baseUrl, json)
   await browser.navigate('/auth/login')
   const [sessionId] = [...api.sessions.keys()]
 
@@ -31,7 +32,7 @@ test('without a session, and with workosSso (no WorkOS session), logout is local
   t.equal(anonymous.headers.location, '/')
 
   const sso = await workosApp(t, workosSso({ client: api.client(), clientId, organizationId: 'org_acme' }), { logoutRedirect: '/bye' })
-  const browser = new Browser(sso, 'http://localhost:3000', { accept: 'application/json' })
+  const browser = new Browser(sso, baseUrl, json)
   await browser.navigate('/auth/login')
   t.ok(browser.jar.get('localhost')?.get('sso'), 'signed in')
   const logout = await browser.request('/auth/logout', { method: 'POST' })

@@ -1,6 +1,7 @@
 import { test, type Test } from 'tap'
 import { WorkOS } from '@workos-inc/node'
 import { Browser } from './fixtures/browser.ts'
+import { baseUrl } from './fixtures/app.ts'
 import { clientId, FakeWorkOS, startWorkOS, workosApp, type Fault } from './fixtures/workos-api.ts'
 import { workosSso } from '../src/providers/workos-sso.ts'
 import { workosAuthKit } from '../src/providers/workos-authkit.ts'
@@ -10,7 +11,7 @@ import type { SsoProvider } from '../src/index.ts'
 async function failedCallback (t: Test, path: string, fault: Fault | undefined, provider: (api: FakeWorkOS) => SsoProvider, accept = 'application/json') {
   const api = await startWorkOS(t)
   const app = await workosApp(t, provider(api))
-  const browser = new Browser(app, 'http://localhost:3000', { accept })
+  const browser = new Browser(app, baseUrl, { accept })
   const start = await browser.request('/auth/login?organization=org_acme')
   const callback = await browser.request(String(start.headers.location))
   if (fault) api.fail(path, fault)

@@ -1,12 +1,13 @@
 import { test } from 'tap'
 import { Browser } from './fixtures/browser.ts'
+import { baseUrl } from './fixtures/app.ts'
 import { clientId, startWorkOS, workosApp } from './fixtures/workos-api.ts'
 import { workosSso } from '../src/providers/workos-sso.ts'
 
 test('WorkOS\'s error redirect (error, error_description) becomes a 400 page, no session, no code exchange', async (t) => {
   const api = await startWorkOS(t)
   const app = await workosApp(t, workosSso({ client: api.client(), clientId }))
-  const browser = new Browser(app, 'http://localhost:3000')
+  const browser = new Browser(app, baseUrl)
   const page = await browser.navigate('/auth/login?organization=org_deleted')
   t.equal(new URL(page.url).searchParams.get('error'), 'organization_invalid', 'WorkOS sent its error back')
   t.equal(page.status, 400)
@@ -20,7 +21,7 @@ test('WorkOS\'s error redirect (error, error_description) becomes a 400 page, no
 test('error parameters are escaped, consume the transaction, and answer JSON to API clients', async (t) => {
   const api = await startWorkOS(t)
   const app = await workosApp(t, workosSso({ client: api.client(), clientId, allowIdpInitiated: true }))
-  const browser = new Browser(app, 'http://localhost:3000')
+  const browser = new Browser(app, baseUrl)
   const start = await browser.request('/auth/login?organization=org_acme')
   const state = new URL(String(start.headers.location)).searchParams.get('state')!
 

@@ -1,5 +1,6 @@
 import { test } from 'tap'
 import { Browser } from './fixtures/browser.ts'
+import { aliceUser, baseUrl, json } from './fixtures/app.ts'
 import { clientId, startWorkOS, workosApp } from './fixtures/workos-api.ts'
 import { workosSso } from '../src/providers/workos-sso.ts'
 
@@ -26,7 +27,7 @@ test('by default an IdP-initiated login is refused with a clear page, no session
 test('allowIdpInitiated: the code only tells the organization; an SP-initiated login with a new state restarts', async (t) => {
   const api = await startWorkOS(t)
   const app = await workosApp(t, workosSso({ client: api.client(), clientId, allowIdpInitiated: true }))
-  const browser = new Browser(app, 'http://localhost:3000', { accept: 'application/json' })
+  const browser = new Browser(app, baseUrl, json)
   const code = api.idpInitiatedCode('conn_acme', 'alice@acme.test')
 
   const restart = await browser.request(`/auth/callback?code=${code}`)
@@ -45,7 +46,7 @@ test('allowIdpInitiated: the code only tells the organization; an SP-initiated l
   const page = await browser.navigate(authorize.href)
   t.equal(page.status, 200)
   t.equal(new URL(page.url).pathname, '/', 'lands on defaultReturnTo')
-  t.match(JSON.parse(page.body).user, { email: 'alice@acme.test', organizationId: 'org_acme' })
+  t.match(JSON.parse(page.body).user, aliceUser)
   const [, exchange] = api.calls('/sso/token')
   t.ok(exchange?.body.code_verifier, 'the session comes from the SP-initiated login (PKCE and state)')
 })
@@ -53,11 +54,11 @@ test('allowIdpInitiated: the code only tells the organization; an SP-initiated l
 test('allowIdpInitiated: another browser\'s login (code and state planted by an attacker) never signs the victim in', async (t) => {
   const api = await startWorkOS(t)
   const app = await workosApp(t, workosSso({ client: api.client(), clientId, allowIdpInitiated: true }))
-  const attacker = new Browser(app, 'http://localhost:3000', { accept: 'application/json' })
+  const attacker = new Browser(app, baseUrl, json)
   api.signInAs = 'bob@globex.test'
   const start = await attacker.request('/auth/login?organization=org_globex')
   const callback = (await attacker.request(String(start.headers.location))).headers.location
-  const victim = new Browser(app, 'http://localhost:3000', { accept: 'application/json' })
+  const victim = new Browser(app, baseUrl, json)
   const response = await victim.request(String(callback))
   // Without the victim's transaction the code is treated as unsolicited, and it cannot even be
   // exchanged: WorkOS bound it to the attacker's PKCE challenge.

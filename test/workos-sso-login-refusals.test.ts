@@ -1,9 +1,7 @@
 import { test } from 'tap'
+import { html, json } from './fixtures/app.ts'
 import { clientId, startWorkOS, workosApp } from './fixtures/workos-api.ts'
 import { workosSso } from '../src/providers/workos-sso.ts'
-
-const json = { accept: 'application/json' }
-const html = { accept: 'text/html' }
 
 test('an email domain with no organization is a 400 page that says so; pending domains do not route', async (t) => {
   const api = await startWorkOS(t)

@@ -1,5 +1,6 @@
 import { test } from 'tap'
 import { Browser } from './fixtures/browser.ts'
+import { baseUrl, json } from './fixtures/app.ts'
 import { clientId, startWorkOS, workosApp } from './fixtures/workos-api.ts'
 import { workosSso } from '../src/providers/workos-sso.ts'
 import { LoginDeniedError, type SsoUser } from '../src/index.ts'
@@ -14,7 +15,7 @@ function edited (location: unknown, name: string, value: string): string {
 test('a profile from another organization than the login asked for is refused (403, no session)', async (t) => {
   const api = await startWorkOS(t)
   const app = await workosApp(t, workosSso({ client: api.client(), clientId, domainRouting: true }))
-  const browser = new Browser(app, 'http://localhost:3000', { accept: 'application/json' })
+  const browser = new Browser(app, baseUrl, json)
 
   const start = await browser.request('/auth/login?email=alice%40acme.test')
   api.signInAs = 'bob@globex.test'
@@ -31,7 +32,7 @@ test('a profile from another organization than the login asked for is refused (4
 test('a fixed organization binds the profile even when the routing in the link is edited', async (t) => {
   const api = await startWorkOS(t)
   const app = await workosApp(t, workosSso({ client: api.client(), clientId, organizationId: 'org_acme' }))
-  const browser = new Browser(app, 'http://localhost:3000', { accept: 'application/json' })
+  const browser = new Browser(app, baseUrl, json)
   const start = await browser.request('/auth/login')
   api.signInAs = 'bob@globex.test'
   const page = await browser.navigate(edited(start.headers.location, 'organization', 'org_globex'))
@@ -42,7 +43,7 @@ test('a fixed organization binds the profile even when the routing in the link i
 test('a profile from another connection than the login asked for is refused', async (t) => {
   const api = await startWorkOS(t)
   const app = await workosApp(t, workosSso({ client: api.client(), clientId }))
-  const browser = new Browser(app, 'http://localhost:3000', { accept: 'application/json' })
+  const browser = new Browser(app, baseUrl, json)
   const start = await browser.request('/auth/login?connection=conn_acme')
   api.signInAs = 'bob@globex.test'
   const page = await browser.navigate(edited(start.headers.location, 'connection', 'conn_globex'))
@@ -68,7 +69,7 @@ test('guest email domains reach onLogin marked as such, and an onLogin policy de
   })
 
   const signIn = async (email: string) => {
-    const browser = new Browser(app, 'http://localhost:3000', { accept: 'application/json' })
+    const browser = new Browser(app, baseUrl, json)
     api.signInAs = email
     return { browser, page: await browser.navigate('/auth/login') }
   }
@@ -95,7 +96,7 @@ test('guest email domains reach onLogin marked as such, and an onLogin policy de
 test('by default WorkOS refuses guests itself: its error reaches the user as a 400 page', async (t) => {
   const api = await startWorkOS(t)
   const app = await workosApp(t, workosSso({ client: api.client(), clientId, organizationId: 'org_acme' }))
-  const browser = new Browser(app, 'http://localhost:3000')
+  const browser = new Browser(app, baseUrl)
   api.signInAs = 'dave@elsewhere.test'
   const page = await browser.navigate('/auth/login')
   t.equal(page.status, 400)

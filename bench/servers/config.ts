@@ -4,6 +4,12 @@ import { oidcProvider, type SsoPluginOptions } from '../../src/index.ts'
 /** The secret the webhook server verifies and the runner signs with. */
 export const benchWebhookSecret = 'whsec_benchmark_secret_for_directory_sync'
 
+/** The SCIM bearer token of the SCIM server (one tenant, `org_bench`). */
+export const benchScimToken = 'scim_benchmark_token_for_one_tenant_of_the_bench_server'
+
+/** How many users the SCIM lookup server holds; the lookups filter among them. */
+export const benchScimUsers = 10_000
+
 /** The Redis of the store variant. */
 export const benchRedisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 

@@ -78,8 +78,11 @@ export async function parseEvent (rawBody: Buffer, verified: VerifiedSignature):
   }
 }
 
-/** Whether this event means the user must lose access: deleted, or updated to a non-active state. */
-export function deprovisionedUser (raw: Record<string, unknown>): { emails: string[], idpId?: string } | null {
+/**
+ * Whether this event means the user must lose access: deleted, or updated to a non-active state.
+ * `organizationId` is the directory's organization: revocation stays within it.
+ */
+export function deprovisionedUser (raw: Record<string, unknown>): { emails: string[], idpId?: string, organizationId?: string } | null {
   const data = (raw.event === 'dsync.user.deleted' || raw.event === 'dsync.user.updated') ? raw.data as Record<string, unknown> : undefined
   if (!data) return null
   if (raw.event === 'dsync.user.updated' && data.state === 'active') return null
@@ -93,5 +96,6 @@ export function deprovisionedUser (raw: Record<string, unknown>): { emails: stri
     }
   }
   const idpId = typeof data.idp_id === 'string' && data.idp_id ? data.idp_id : undefined
-  return emails.size > 0 || idpId ? { emails: [...emails], idpId } : null
+  const organizationId = typeof data.organization_id === 'string' && data.organization_id ? data.organization_id : undefined
+  return emails.size > 0 || idpId ? { emails: [...emails], idpId, organizationId } : null
 }

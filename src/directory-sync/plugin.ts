@@ -146,19 +146,25 @@ async function directorySyncPlugin (fastify: FastifyInstance, rawOptions: Direct
   })
 }
 
-/** A deleted or deactivated user loses every session, on every instance sharing the store. */
+/**
+ * A deleted or deactivated user loses every session, on every instance sharing the store: only
+ * sessions of the directory's organization, since another tenant's directory could otherwise
+ * name (by email or IdP id) a user who is not theirs. A directory without an organization (an
+ * old WorkOS setup) revokes across the app, as the only tenant there is.
+ */
 async function revokeIfDeprovisioned (request: FastifyRequest, raw: Record<string, unknown>): Promise<void> {
   const user = deprovisionedUser(raw)
   const core = findCore(request.server)
   if (!user || !core) return
+  const scope = user.organizationId ? { organizationId: user.organizationId } : {}
   try {
-    for (const email of user.emails) await core.revocations.revokeUser({ email })
-    if (user.idpId) await core.revocations.revokeUser({ idpId: user.idpId })
+    for (const email of user.emails) await core.revocations.revokeUser({ email, ...scope })
+    if (user.idpId) await core.revocations.revokeUser({ idpId: user.idpId, ...scope })
   } catch (err) {
     request.log.error({ err }, 'fastify-sso: could not revoke a deprovisioned user\'s sessions')
     throw StoreUnavailableError('The sessions of the deprovisioned user could not be revoked; WorkOS will deliver the event again.')
   }
-  request.log.info({ emails: user.emails.length, idpId: user.idpId !== undefined }, 'fastify-sso: revoked the sessions of a deprovisioned user')
+  request.log.info({ emails: user.emails.length, idpId: user.idpId !== undefined, organizationId: user.organizationId }, 'fastify-sso: revoked the sessions of a deprovisioned user')
 }
 
 /**

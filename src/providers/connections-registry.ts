@@ -25,6 +25,8 @@ const negativeCacheMs = 30_000
 /** Lookups remembered besides the connections themselves (several domains may point at one connection). */
 const lookupsPerInstance = 4
 const feedName = 'connections'
+/** Provider factories (by name) whose callback URL names the connection: see `#contextFor`. */
+const connectionUrlProtocols: ReadonlySet<string> = new Set(['saml'])
 
 /** A resolved connection and, once used, its provider instance. */
 export interface ConnectionEntry {
@@ -98,7 +100,7 @@ export class ConnectionRegistry {
     const { connection } = entry
     let instance: ProviderInstance
     try {
-      instance = connection.provider.setup({ ...this.#context, log: this.#context.log.child({ connectionId: connection.id }) })
+      instance = connection.provider.setup(this.#contextFor(connection))
     } catch (err) {
       // A wrong provider option in the app's database (a bad issuer URL…): the option error names
       // it. Not cached: the next login resolves the connection again, once the admin fixed it.
@@ -116,6 +118,22 @@ export class ConnectionRegistry {
     }
     entry.instance = instance
     return instance
+  }
+
+  /**
+   * What a connection's provider is set up with: the plugin's context, a logger naming the
+   * connection, and for SAML the connection's own callback URL, `{prefix}/callback?connection=<id>`:
+   * its ACS URL, from which the SAML provider also derives its entity id and single-logout URL, so
+   * each connection has its own (and an IdP-initiated response names its connection). Redirect
+   * protocols (OpenID Connect, WorkOS) keep the one redirect URI: OAuth clients send it to the
+   * token endpoint without its query, and several IdPs refuse redirect URIs with one.
+   */
+  #contextFor (connection: ValidConnection): ProviderContext {
+    const log = this.#context.log.child({ connectionId: connection.id })
+    if (!connectionUrlProtocols.has(connection.provider.name)) return { ...this.#context, log }
+    const redirectUri = new URL(this.#context.redirectUri)
+    redirectUri.searchParams.set('connection', connection.id)
+    return { ...this.#context, log, redirectUri: redirectUri.href }
   }
 
   /** Forgets a connection here at once, and on every instance sharing the store within {@link invalidationPollMs}. */

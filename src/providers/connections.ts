@@ -265,6 +265,20 @@ class ConnectionsProvider implements ProviderInstance {
     return inner.samlMetadata(innerLogin(login))
   }
 
+  /**
+   * A SAML LogoutResponse at `{prefix}/saml/logout?connection=<id>` (each SAML connection's
+   * single-logout URL names it): checked by that connection's provider.
+   */
+  async samlLogoutResponse (message: Omit<CallbackRequest, 'transaction'>): Promise<void> {
+    const id = message.url.searchParams.get('connection')
+    if (id === null || !isConnectionId(id)) throw InvalidCallbackError('This logout answer names no single sign-on connection (…/saml/logout?connection=<connection id>).')
+    const entry = await this.#registry.find({ connection: id })
+    if (!entry) throw notFound({ connection: id })
+    const inner = this.#registry.instance(entry)
+    if (!inner.samlLogoutResponse) throw InvalidCallbackError(`The connection ${id} does not use SAML single logout.`)
+    await inner.samlLogoutResponse(message)
+  }
+
   async invalidateConnection (id: string): Promise<void> {
     await this.#registry.invalidate(id)
   }

@@ -5,6 +5,9 @@
 import * as client from 'openid-client'
 import { IdpError, IdpUnavailableError, InvalidGrantError, isSsoError, TokenRejectedError, type SsoError } from '../errors.ts'
 
+/** The `step` name of the code exchange (the token endpoint), as `mapOidcError` callers pass it. */
+export const tokenStep = 'code exchange'
+
 /** Transport and protocol-shape failures: the IdP, not the user or the token, is at fault. */
 const unavailableCodes = new Set([
   'OAUTH_RESPONSE_IS_NOT_CONFORM', // unexpected HTTP status
@@ -45,14 +48,39 @@ function describe (err: unknown): string {
   return cause instanceof Error && cause.message !== message ? `${message} (${cause.message})` : message
 }
 
+/**
+ * Token endpoint answers about a spent or unknown code, by the names IdPs give them: the user's to
+ * retry with a fresh login (400), not the IdP's fault. RFC 6749 says `invalid_grant`; some IdPs
+ * (Glewlwyd) answer `invalid_code`.
+ */
+const spentCodeErrors = new Set(['invalid_grant', 'invalid_code'])
+
+/**
+ * The IdP refused the client's own credentials: a configuration error of this app, reported as
+ * the IdP answer being unusable (502) with what to fix, never as a broken or forged answer.
+ */
+function clientRefused (status: number, error: string): SsoError {
+  const fix = 'Check oidcProvider\'s clientId and clientSecret against the client registered at the IdP, and set tokenAuthMethod to the authentication method that registration names (\'client_secret_basic\' or \'client_secret_post\').'
+  if (error === 'unauthorized_client') {
+    return IdpUnavailableError(`The identity provider refused this application's client (${status} unauthorized_client). ${fix} Also check that the client may use the authorization code grant.`)
+  }
+  return IdpUnavailableError(`The identity provider refused this application's client credentials (${status} ${error}). ${fix}`)
+}
+
 /** Maps a failure during discovery, the code exchange or user-info to a coded error. */
 export function mapOidcError (err: unknown, step: string): SsoError {
   if (isSsoError(err)) return err
   if (err instanceof client.ResponseBodyError) {
-    if (err.error === 'invalid_grant') {
+    if (spentCodeErrors.has(err.error)) {
       return InvalidGrantError('The identity provider rejected the login code (expired or already used). Please sign in again.')
     }
+    if (err.error === 'invalid_client' || err.error === 'unauthorized_client') return clientRefused(err.status, err.error)
     return IdpUnavailableError(`The identity provider answered the ${step} with an error (${err.status} ${err.error}).`)
+  }
+  if (err instanceof client.WWWAuthenticateChallengeError && err.status === 401 && step === tokenStep) {
+    // RFC 6749 §5.2: a 401 with a challenge from the token endpoint is how `invalid_client` is
+    // answered to a client that authenticated with the Authorization header.
+    return clientRefused(401, 'invalid_client')
   }
   if (err instanceof client.AuthorizationResponseError) {
     return IdpError(`The identity provider refused the sign-in (${err.error}).`)

@@ -16,9 +16,9 @@ import * as client from 'openid-client'
 import type { JWTVerifyGetKey } from 'jose'
 import { IdpUnavailableError, InvalidCallbackError, TokenRejectedError, TransactionMissingError } from '../errors.ts'
 import { booleanOption, optionError, optionsObject, parseHttpUrl, providerName, requiredString } from '../option-checks.ts'
-import { jsonBytes } from '../user.ts'
-import { pkceChallenge } from '../crypto.ts'
-import { mapOidcError } from './oidc-errors.ts'
+import { pkceChallenge, randomId } from '../crypto.ts'
+import { mapOidcError, tokenStep } from './oidc-errors.ts'
+import { clientSecretBasic } from './oidc-client-auth.ts'
 import { verifyLogoutToken, type LogoutTokenClaims } from './oidc-logout-token.ts'
 import { asymmetricAlgorithms, clockToleranceSeconds, remoteKeySet } from './kit/jwt-keys.ts'
 import { idpRequestTimeoutMs } from './kit/idp-call.ts'
@@ -41,11 +41,18 @@ export interface OidcProviderOptions {
   tokenAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'none'
   /** `prompt` sent to the IdP (`login`, `select_account`, `consent`, `none`). */
   prompt?: string
-  /** Also fetch the user-info endpoint and merge its claims (its `sub` must equal the ID token's). */
+  /**
+   * `true`: always fetch the user-info endpoint and merge its claims (its `sub` must equal the ID
+   * token's; the ID token's claims win). Default: fetch it only when the ID token lacks the claims
+   * the requested `email` / `profile` scopes promise (no `email`; none of `name`, `given_name`,
+   * `family_name`), as with IdPs that put them in user-info only.
+   */
   userinfo?: boolean
   /**
-   * Keep the ID token in the session to send it as `id_token_hint` at logout (about 1 KB of cookie).
-   * A token too large to share the 4 KB cookie with the profile (long group lists) is not kept.
+   * Keep the ID token to send it as `id_token_hint` at logout (default true). It is kept
+   * server-side, in the store (`store` option), sealed with the session keys, until logout or the
+   * session's absolute expiry; never in the cookie. `false`: logout without the hint (some IdPs
+   * then ask the user to confirm, or do not return to `logoutRedirect`).
    */
   keepIdToken?: boolean
   /** Name in `user.provider` (default `oidc`). */
@@ -57,14 +64,13 @@ const knownOptions = ['issuer', 'clientId', 'clientSecret', 'scopes', 'idTokenSi
 const requestTimeout = idpRequestTimeoutMs / 1000
 /** An ID token older than this is refused even if not expired (a replayed or cached token). */
 const maxIdTokenAgeSeconds = 600
-/** `keepIdToken`: ID token characters plus profile bytes that still fit the session cookie once encrypted. */
-const keptIdTokenBudget = 2300
 
 interface Settings {
   issuer: URL
   insecure: boolean
   clientId: string
   clientSecret: string | undefined
+  scopes: string[]
   scope: string
   alg: string
   auth: client.ClientAuth
@@ -100,7 +106,7 @@ function validate (options: OidcProviderOptions): Settings {
   if (method === 'none') auth = client.None()
   else if (method === 'client_secret_basic' || method === 'client_secret_post') {
     if (!options.clientSecret) throw optionError('oidcProvider.tokenAuthMethod', `"${method}" needs a clientSecret.`)
-    auth = method === 'client_secret_basic' ? client.ClientSecretBasic(options.clientSecret) : client.ClientSecretPost(options.clientSecret)
+    auth = method === 'client_secret_basic' ? clientSecretBasic(options.clientSecret) : client.ClientSecretPost(options.clientSecret)
   } else {
     throw optionError('oidcProvider.tokenAuthMethod', `must be 'client_secret_basic', 'client_secret_post' or 'none' (got ${JSON.stringify(method)}).`)
   }
@@ -113,12 +119,13 @@ function validate (options: OidcProviderOptions): Settings {
     insecure: issuer.protocol === 'http:',
     clientId,
     clientSecret: options.clientSecret,
+    scopes,
     scope: scopes.join(' '),
     alg,
     auth,
     prompt: options.prompt,
     userinfo: booleanOption('oidcProvider.userinfo', options.userinfo),
-    keepIdToken: booleanOption('oidcProvider.keepIdToken', options.keepIdToken),
+    keepIdToken: booleanOption('oidcProvider.keepIdToken', options.keepIdToken, true),
     name
   }
 }
@@ -291,7 +298,7 @@ class OidcProvider implements ProviderInstance {
         }
       }
     } catch (err) {
-      throw mapOidcError(err, 'code exchange')
+      throw mapOidcError(err, tokenStep)
     } finally {
       this.#tokenResponses.delete(verifier)
       if (this.#exchange?.config === config) this.#jwksCache = client.getJwksCache(config) ?? this.#jwksCache
@@ -301,7 +308,7 @@ class OidcProvider implements ProviderInstance {
     this.#checkClaims(claims)
 
     let profile: Record<string, unknown> = claims
-    if (this.#settings.userinfo) {
+    if (this.#needsUserinfo(claims, config)) {
       try {
         // openid-client checks that the user-info `sub` equals the ID token's.
         const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub)
@@ -313,14 +320,30 @@ class OidcProvider implements ProviderInstance {
     const session: ProviderSession = {}
     if (typeof claims.sid === 'string' && claims.sid.length <= 255) session.sid = claims.sid
     const user = mapClaims(profile, standardClaimNames, this.name)
-    if (this.#settings.keepIdToken && tokens.id_token) {
-      // The ID token repeats the profile (groups, roles): keeping both can outgrow the 4 KB session
-      // cookie and fail the login with a 500. Without it logout still works (the IdP asks to confirm).
-      const { claims: _raw, ...profileOnly } = user
-      if (tokens.id_token.length + jsonBytes(profileOnly) <= keptIdTokenBudget) session.idt = tokens.id_token
-      else this.#context.log.info('fastify-sso: the ID token is too large to keep in the session cookie; logout will not send id_token_hint')
-    }
+    // The ID token for `id_token_hint` at logout, kept server-side: in the cookie it would about
+    // double what every request carries (and can outgrow 4 KB with a long group list).
+    if (this.#settings.keepIdToken && tokens.id_token) return { user, session, secrets: { idt: tokens.id_token } }
     return { user, session }
+  }
+
+  /**
+   * `userinfo: true` always calls the user-info endpoint. Otherwise it is called only when the ID
+   * token lacks what a requested scope promises for the user's fields (OIDC Core §5.4): some IdPs
+   * put email and names only in the user-info answer, and a user signed in with `email: ''`
+   * would be worse than one more request. `email_verified` alone missing does not count: IdPs
+   * that omit it (Entra ID) omit it from user-info too.
+   */
+  #needsUserinfo (claims: client.IDToken, config: client.Configuration): boolean {
+    if (this.#settings.userinfo) return true
+    const missing = this.#settings.scopes.some(scope => {
+      const promised = promisedClaims[scope]
+      return promised !== undefined && !promised.some(name => typeof claims[name] === 'string' && claims[name] !== '')
+    })
+    if (missing && !config.serverMetadata().userinfo_endpoint) {
+      this.#context.log.info('fastify-sso: the ID token lacks the claims of the requested scopes and the IdP has no user-info endpoint')
+      return false
+    }
+    return missing
   }
 
   /** Checks openid-client leaves to the caller. */
@@ -357,7 +380,9 @@ class OidcProvider implements ProviderInstance {
   async logoutUrl (session: ProviderSession | undefined, postLogoutRedirectUri: string): Promise<URL | null> {
     const config = await this.#discover()
     if (!config.serverMetadata().end_session_endpoint) return null
-    const parameters: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri, client_id: this.#settings.clientId }
+    // `state` is optional (RP-Initiated Logout §2) but some IdPs honour post_logout_redirect_uri
+    // only with it; nothing checks it on the way back (the session has already ended here).
+    const parameters: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri, client_id: this.#settings.clientId, state: randomId() }
     if (typeof session?.idt === 'string') parameters.id_token_hint = session.idt
     return client.buildEndSessionUrl(config, parameters)
   }
@@ -365,3 +390,12 @@ class OidcProvider implements ProviderInstance {
 
 /** A token endpoint answer, kept to be validated again (see `#exchangeConfig`). */
 interface TokenResponse { status: number, contentType: string, body: string }
+
+/**
+ * Per scope, the claims the user's fields come from: when the ID token has none of them, they
+ * are fetched from user-info (see `#needsUserinfo`).
+ */
+const promisedClaims: Record<string, readonly string[] | undefined> = {
+  email: ['email'],
+  profile: ['name', 'given_name', 'family_name']
+}

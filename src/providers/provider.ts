@@ -81,6 +81,13 @@ export interface SignIn {
   user: RawUser
   session?: ProviderSession
   /**
+   * Provider state kept server-side, never in the cookie (e.g. the ID token for logout): in the
+   * store, sealed with the session keys, under the new session's id (`provider-state-store.ts`).
+   * Given back merged into the provider state that `logoutUrl` receives. When the store cannot
+   * take it, the login goes on without it.
+   */
+  secrets?: ProviderSession
+  /**
    * Where the IdP asks to land (e.g. a JWT IdP's `redirect` parameter). Used only for an
    * unsolicited login (no transaction, so no returnTo of our own), and only if `safeReturnTo`
    * accepts it.
@@ -149,6 +156,14 @@ export interface ProviderInstance {
   invalidateConnection?(id: string): Promise<void>
   /** Releases timers and connections when the app closes. */
   close?(): Promise<void>
+  // ── SAML service providers (the plugin mounts these routes only when the provider has them) ──
+  /** The SP metadata XML served at `GET {prefix}/saml/metadata` (the query may name a connection). */
+  samlMetadata?(login: LoginRequest): Promise<string>
+  /**
+   * The IdP's LogoutResponse at `GET|POST {prefix}/saml/logout`. The session is already ended
+   * when it arrives; resolving sends the browser to `logoutRedirect`, throwing shows the error.
+   */
+  samlLogoutResponse?(message: Omit<CallbackRequest, 'transaction'>): Promise<void>
 }
 
 /**

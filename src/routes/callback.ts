@@ -19,6 +19,7 @@ import { boundUser, type SsoUser } from '../user.ts'
 import type { LoginTransaction, SignIn } from '../providers/provider.ts'
 import { firstUse } from '../store/single-use.ts'
 import { rawQuery, singleParams } from './params.ts'
+import { park, shouldPark, unpark, type CallbackAnswer } from './post-back.ts'
 import { startLogin } from './login.ts'
 import { startSession } from '../start-session.ts'
 
@@ -32,16 +33,32 @@ export function callbackHandler (core: SsoCore) {
   return async function callback (request: FastifyRequest, reply: FastifyReply) {
     reply.header('cache-control', 'no-store')
     try {
-      return await finishLogin(core, request, reply)
+      const method = request.method === 'POST' ? 'POST' : 'GET'
+      const answer: CallbackAnswer = { method, fields: method === 'POST' ? request.body : request.query, query: rawQuery(request.url) }
+      // A cross-site POST without the transaction cookie goes round through the same site first.
+      if (shouldPark(core, request, answer)) return await park(core, reply, answer)
+      return await finishLogin(core, request, reply, answer)
     } catch (err) {
       return sendError(request, reply, providerFailure(err, request), core.links)
     }
   }
 }
 
-async function finishLogin (core: SsoCore, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const method = request.method === 'POST' ? 'POST' : 'GET'
-  const { values: params, repeated } = singleParams(method === 'POST' ? request.body : request.query)
+/** `GET {prefix}/callback/continue`: a parked POST callback, back with the browser's cookies. */
+export function continueHandler (core: SsoCore) {
+  return async function continueLogin (request: FastifyRequest, reply: FastifyReply) {
+    reply.header('cache-control', 'no-store')
+    try {
+      return await finishLogin(core, request, reply, await unpark(core, request))
+    } catch (err) {
+      return sendError(request, reply, providerFailure(err, request), core.links)
+    }
+  }
+}
+
+async function finishLogin (core: SsoCore, request: FastifyRequest, reply: FastifyReply, answer: CallbackAnswer): Promise<FastifyReply> {
+  const { method } = answer
+  const { values: params, repeated } = singleParams(answer.fields)
   const ambiguous = repeated.filter(name => protocolParams.includes(name))
   if (ambiguous.length > 0) throw InvalidCallbackError(`The callback repeats the parameter ${ambiguous.join(', ')}.`)
 
@@ -54,10 +71,9 @@ async function finishLogin (core: SsoCore, request: FastifyRequest, reply: Fasti
   }
   const transaction = await consumeTransaction(core, request, reply, params)
 
-  // The URL the IdP sent the browser to, rebuilt from configuration (never from Host). A posted
-  // callback keeps its query too (`?connection=<id>`: the ACS URL of an IdP-initiated login).
+  // The URL the IdP sent the browser to, rebuilt from configuration (never from Host).
   const url = new URL(core.options.redirectUri)
-  url.search = rawQuery(request.url)
+  url.search = answer.query
   const outcome = await withTimeout(core.provider.callback({ method, params, url, transaction }))
 
   if ('restart' in outcome) {
@@ -115,7 +131,7 @@ async function signIn (core: SsoCore, request: FastifyRequest, reply: FastifyRep
   if (droppedClaims) request.log.info('fastify-sso: the raw claims were too large for the session cookie and were left out of user.claims')
   const user = await applyOnLogin(core, bounded, request)
 
-  await startSession(core, request, reply, user, outcome.session)
+  await startSession(core, request, reply, user, outcome.session, outcome.secrets)
   return reply.redirect(returnTo, 302)
 }
 

@@ -8,6 +8,7 @@ import type { SsoCore } from '../core.ts'
 import { CrossSiteRequestError, MethodNotAllowedError } from '../errors.ts'
 import { sendError } from '../error-reply.ts'
 import { withTimeout } from '../timeout.ts'
+import { forgetSecrets, withSecrets } from '../provider-state-store.ts'
 
 /**
  * Logout CSRF: refuse when the browser says the request came from another site. Requests with
@@ -26,6 +27,7 @@ export async function endSession (core: SsoCore, request: FastifyRequest, reply?
   const record = sessions.read(request).record
   if (reply) await sessions.clear(request, reply)
   else sessions.forget(request)
+  if (record?.ps) await forgetSecrets(core, request.log, record.id)
   if (record) await core.revocations.revokeSession(record.id, sessions.expiresAt(record))
 }
 
@@ -36,6 +38,8 @@ export function logoutHandler (core: SsoCore) {
       return sendError(request, reply, CrossSiteRequestError('Logout must be requested from this application\'s own pages.'), { ...core.links, errorRedirect: undefined })
     }
     const record = core.sessions.read(request).record
+    // Read before the session ends: ending it deletes what the store kept for it (the ID token).
+    const providerSession = record ? await withSecrets(core, request.log, record) : undefined
     try {
       await endSession(core, request, reply)
     } catch (err) {
@@ -49,7 +53,7 @@ export function logoutHandler (core: SsoCore) {
     const startedAtIdp = !record || record.u.provider === core.provider.name
     if (core.provider.logoutUrl && startedAtIdp) {
       try {
-        const url = await withTimeout(core.provider.logoutUrl(record?.p, new URL(localTarget, core.options.baseUrl).href), 5_000)
+        const url = await withTimeout(core.provider.logoutUrl(providerSession, new URL(localTarget, core.options.baseUrl).href), 5_000)
         if (url) target = url.href
       } catch (err) {
         request.log.warn({ err }, 'fastify-sso: could not build the IdP end-session URL; logging out locally')

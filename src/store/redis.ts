@@ -13,14 +13,37 @@
  * No `KEYS`, no blocking commands.
  */
 import type { Redis, RedisOptions } from 'ioredis'
-import { InvalidOptionError } from '../errors.ts'
 import { optionError, optionsObject, positiveInteger } from '../option-checks.ts'
+import { assertPeerInstalled, importPeer, type OptionalPeer } from '../optional-peer.ts'
 import type { SsoStore } from './store.ts'
+
+/**
+ * The commands {@link redisStore} sends, as an ioredis client (5 or later) offers them. Described
+ * here rather than imported from ioredis, an optional peer, so that applications without it still
+ * compile our declarations.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis'
+ * import { redisStore, type RedisStoreClient } from 'fastify-sso'
+ *
+ * const client: RedisStoreClient = new Redis(process.env.REDIS_URL!)
+ * const store = redisStore({ client })
+ * ```
+ */
+export interface RedisStoreClient {
+  get(key: string): Promise<string | null>
+  set(key: string, value: string, expiryMode: 'PX', milliseconds: number): Promise<unknown>
+  set(key: string, value: string, expiryMode: 'PX', milliseconds: number, condition: 'NX'): Promise<'OK' | null>
+  del(...keys: string[]): Promise<number>
+  xadd(key: string, ...fields: string[]): Promise<string | null>
+  xrange(key: string, start: string, end: string, countToken: 'COUNT', count: number): Promise<Array<[id: string, fields: string[]]>>
+}
 
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
   /** An ioredis client of the application's (it stays open when the app closes). */
-  client?: Redis
+  client?: RedisStoreClient
   /** A Redis URL (`redis://127.0.0.1:6379`); the store creates and closes its own client. */
   url?: string
   /** Key prefix (default `fastify-sso:`); give each application its own. */
@@ -55,20 +78,21 @@ export function redisStore (options: RedisStoreOptions): SsoStore {
   if (options.url !== undefined && (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url))) {
     throw optionError('redisStore.url', 'must be a redis:// or rediss:// URL.')
   }
-  if (options.client !== undefined && typeof (options.client as Redis).set !== 'function') {
+  if (options.client !== undefined && typeof options.client.set !== 'function') {
     throw optionError('redisStore.client', 'must be an ioredis client (new Redis(…)).')
   }
   const prefix = options.prefix ?? 'fastify-sso:'
   if (typeof prefix !== 'string' || prefix.length > 128) throw optionError('redisStore.prefix', 'must be a short string such as myapp:sso:.')
   const commandTimeout = positiveInteger('redisStore.commandTimeout', options.commandTimeout, 1000, 'milliseconds')
 
-  const ownClient = options.client === undefined
-  let client: Promise<Redis> | undefined = options.client ? Promise.resolve(options.client) : undefined
-
-  // ioredis is loaded on first use, so that applications that never use Redis need not install it.
-  function redis (): Promise<Redis> {
-    client ??= connect(options.url!, commandTimeout)
-    return client
+  // ioredis is loaded on first use, so that applications that never use Redis need not install
+  // it; one that forgot it learns so here, at register time, not from 503s in production.
+  if (options.client === undefined) assertPeerInstalled(ioredis)
+  let ownClient: Promise<Redis> | undefined
+  function redis (): Promise<RedisStoreClient> {
+    if (options.client) return Promise.resolve(options.client)
+    ownClient ??= connect(options.url!, commandTimeout)
+    return ownClient
   }
 
   const key = (name: string) => prefix + name
@@ -111,20 +135,17 @@ export function redisStore (options: RedisStoreOptions): SsoStore {
       return { entries, cursor: last }
     },
     async close () {
-      if (!ownClient || !client) return
-      const connection = await client.catch(() => undefined)
+      if (!ownClient) return
+      const connection = await ownClient.catch(() => undefined)
       await connection?.quit().catch(() => connection.disconnect())
     }
   }
 }
 
+const ioredis: OptionalPeer = { name: 'ioredis', neededBy: 'redisStore({ url })' }
+
 async function connect (url: string, commandTimeout: number): Promise<Redis> {
-  let RedisClient: typeof Redis
-  try {
-    RedisClient = (await import('ioredis')).Redis
-  } catch {
-    throw InvalidOptionError('fastify-sso: redisStore() needs the ioredis package: npm install ioredis')
-  }
+  const { Redis: RedisClient } = await importPeer(ioredis, () => import('ioredis'))
   const options: RedisOptions = {
     commandTimeout,
     // Fail fast while Redis is down instead of queueing forever; reconnect in the background.

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair } from 'jose'
 import { DevIdpInProductionError, InvalidOptionError } from '../errors.ts'
 import { escapeHtml } from '../html.ts'
+import { importPeer } from '../optional-peer.ts'
 
 /** A demo user of the development IdP. */
 export interface DevIdpUser {
@@ -55,6 +56,11 @@ export interface DevIdpOptions {
   app?: { baseUrl?: string, prefix?: string }
   /** Shown on the IdP's pages (e.g. `Acme`), to tell several development IdPs apart. */
   name?: string
+  /**
+   * Keep the email and profile claims out of the ID token and answer them from user-info only,
+   * as some IdPs do (default false: everything in the ID token).
+   */
+  claimsInUserinfoOnly?: boolean
 }
 
 /** A running development IdP. */
@@ -76,7 +82,8 @@ export const defaultDevUsers: DevIdpUser[] = [
   { email: 'carol@acme.test', name: 'Carol Chen', givenName: 'Carol', familyName: 'Chen', organizationId: 'org_acme', organizationName: 'Acme', roles: ['member'], groups: ['Support'] }
 ]
 
-function subjectOf (user: DevIdpUser): string {
+/** The stable subject (OIDC `sub`, SAML persistent NameID) of a demo user. */
+export function subjectOf (user: DevIdpUser): string {
   return user.sub ?? `user_${user.email.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`
 }
 
@@ -105,7 +112,7 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
     throw InvalidOptionError('startDevIdp: `users` must be a non-empty array of { email, … }.')
   }
   const clients = options.clients ?? [defaultClient(options.app)]
-  const { default: Provider } = await import('oidc-provider')
+  const { default: Provider } = await importPeer({ name: 'oidc-provider', neededBy: 'startDevIdp()', dev: true }, () => import('oidc-provider'))
 
   const server = createServer()
   await new Promise<void>((resolve, reject) => {
@@ -141,8 +148,8 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'org_id', 'org_name', 'roles', 'groups']
     },
-    // Claims go into the ID token, so apps need no user-info call.
-    conformIdTokenClaims: false,
+    // Claims go into the ID token, so apps need no user-info call (unless asked otherwise).
+    conformIdTokenClaims: options.claimsInUserinfoOnly === true,
     features: {
       devInteractions: { enabled: false },
       backchannelLogout: { enabled: true },
@@ -234,7 +241,8 @@ function defaultClient (app: DevIdpOptions['app']): DevIdpClient {
   }
 }
 
-async function readForm (req: IncomingMessage): Promise<URLSearchParams> {
+/** A small urlencoded form body. */
+export async function readForm (req: IncomingMessage): Promise<URLSearchParams> {
   let body = ''
   for await (const chunk of req) {
     body += chunk
@@ -272,12 +280,14 @@ function appHost (redirectUri: unknown): string {
   }
 }
 
-function sendHtml (res: ServerResponse, status: number, html: string): void {
+/** Sends a development IdP page. */
+export function sendHtml (res: ServerResponse, status: number, html: string): void {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
   res.end(html)
 }
 
-function page (title: string, body: string): string {
+/** A development IdP page (plain HTML, no external resources). */
+export function page (title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <style>body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f3f4f6;color:#1f2328}
@@ -295,17 +305,27 @@ li button{width:100%;text-align:left;margin-top:.5rem}
 }
 
 function loginPage (uid: string, users: DevIdpUser[], email: string, error: string, app: string, name: string | undefined): string {
-  const action = `/interaction/${escapeHtml(uid)}`
-  const accounts = users.map(user => `<li><form method="post" action="${action}">
+  return devLoginPage(`/interaction/${uid}`, {}, users, email, error, app, name)
+}
+
+/**
+ * The sign-in form of the development IdPs: email and any password, or one click on a demo
+ * account. Every form posts `email` (and `quick=1` for the demo buttons) plus `hidden` to `action`.
+ * `idpName` (e.g. a tenant's) is shown on the page.
+ */
+export function devLoginPage (actionPath: string, hidden: Record<string, string>, users: DevIdpUser[], email: string, error: string, app: string, idpName?: string): string {
+  const action = escapeHtml(actionPath)
+  const extra = Object.entries(hidden).map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`).join('')
+  const accounts = users.map(user => `<li><form method="post" action="${action}">${extra}
       <input type="hidden" name="email" value="${escapeHtml(user.email)}"><input type="hidden" name="quick" value="1">
       <button type="submit">Continue as <strong>${escapeHtml(user.name ?? user.email)}</strong> · ${escapeHtml(user.email)}${user.organizationName ? ` · ${escapeHtml(user.organizationName)}` : ''}</button>
     </form></li>`).join('')
-  return page(`Development IdP${name ? ` of ${name}` : ''} — sign in`, `
-  <p class="banner">fastify-sso development identity provider${name ? ` of <strong>${escapeHtml(name)}</strong>` : ''}. For local development only: any password works.</p>
-  <h1>Sign in${name ? ` to ${escapeHtml(name)}` : ''}</h1>
+  return page(`Development IdP${idpName ? ` of ${idpName}` : ''} — sign in`, `
+  <p class="banner">fastify-sso development identity provider${idpName ? ` of <strong>${escapeHtml(idpName)}</strong>` : ''}. For local development only: any password works.</p>
+  <h1>Sign in${idpName ? ` to ${escapeHtml(idpName)}` : ''}</h1>
   ${app ? `<p class="note">to continue to <strong>${escapeHtml(app)}</strong></p>` : ''}
   ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
-  <form method="post" action="${action}" class="main">
+  <form method="post" action="${action}" class="main">${extra}
     <label for="email">Email</label>
     <input id="email" name="email" type="email" autocomplete="username" required value="${escapeHtml(email)}">
     <label for="password">Password</label>

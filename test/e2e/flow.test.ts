@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startExample } from '../../example/app.ts'
+import { secret } from '../fixtures/app.ts'
 
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
@@ -33,7 +34,7 @@ if (!existsSync(executablePath)) {
   tap.setTimeout(180_000)
   test('in Chromium: multi-tenant SSO sign-in by work email, reload, logout through each customer\'s IdP, deep link, password login', async (t) => {
     const { chromium } = await import('playwright-core')
-    const example = await startExample({ port: 0, env: { SESSION_SECRET: 'an e2e test session secret of 32+ characters' }, logger: false })
+    const example = await startExample({ port: 0, env: { SESSION_SECRET: secret }, logger: false })
     t.teardown(() => example.close())
     const url = example.url
     const [acmeIdp, globexIdp] = example.config.tenants!.map(({ idp }) => idp.url)
@@ -89,7 +90,7 @@ if (!existsSync(executablePath)) {
     await page.waitForURL(`${acmeIdp}/session/end**`)
     await shot('idp-logout')
     await page.click('button:has-text("Yes, sign me out")')
-    await page.waitForURL(url)
+    await page.waitForURL(`${url}?state=*`)
     t.match(await main(), /Sign in with SSO/, 'back on the home page, signed out')
 
     // Another customer: bob@globex.test goes to Globex's IdP, and out through it.
@@ -104,7 +105,7 @@ if (!existsSync(executablePath)) {
     await page.click('header button:has-text("Log out")')
     await page.waitForURL(`${globexIdp}/session/end**`)
     await page.click('button:has-text("Yes, sign me out")')
-    await page.waitForURL(url)
+    await page.waitForURL(`${url}?state=*`)
 
     // A deep link while signed out: the home page asks for the work email, then Acme's IdP (its
     // session ended too) shows its demo accounts.
@@ -119,7 +120,7 @@ if (!existsSync(executablePath)) {
     t.match(await main(), /Welcome, Carol/, 'on the dashboard')
     await page.click('header button:has-text("Log out")')
     await page.click('button:has-text("Yes, sign me out")')
-    await page.waitForURL(url)
+    await page.waitForURL(`${url}?state=*`)
 
     // The password login still works beside SSO, and its logout never visits the IdP.
     await page.fill('#password', 'wrong')
