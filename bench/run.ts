@@ -3,8 +3,8 @@
  *
  * Every variant is a server in its own process (a new one each round), loaded by autocannon from
  * this process after a warm-up; rounds interleave the variants in a new shuffled order each time,
- * and ratios compare each variant with the bare route of the same round. Then the plugin's CPU per login and the
- * session cookie sizes. A full run writes bench/RESULTS.md and the README's summary table.
+ * and ratios compare each variant with the bare route of the same round. Then the plugin's CPU per login, the
+ * session cookie sizes and `connections()` at scale (bench/connections.ts). A full run writes bench/RESULTS.md and the README's summary table.
  *
  *   BENCH_QUICK=1         one short round, nothing written (under 2 minutes)
  *   BENCH_ROUNDS, BENCH_DURATION (s), BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_SEED
@@ -19,6 +19,7 @@ import { measure, type Sample } from './load.ts'
 import { measureLogins } from './login.ts'
 import { measureSamlCallbacks } from './saml-login.ts'
 import { cookieSizes } from './cookie-sizes.ts'
+import { defaultConnectionsSettings, markedSection, measureConnections } from './connections.ts'
 import { startServer } from './processes.ts'
 import { benchRedisUrl } from './servers/config.ts'
 import { seededRandom, shuffle } from './stats.ts'
@@ -102,6 +103,8 @@ log(`SAML callbacks (${settings.logins})…`)
 const saml = await measureSamlCallbacks(settings.logins)
 log('session cookie sizes…')
 const cookies = await cookieSizes(login.sessionCookie)
+log('connections…')
+const connectionsResult = await measureConnections(defaultConnectionsSettings(quick), log)
 
 const summaries = [...results.values()].map(summarise)
 const byId = new Map(summaries.map(summary => [summary.variant.id, summary]))
@@ -136,6 +139,8 @@ ${samlLine(saml)}
 ## Session cookie sizes
 
 ${cookieTable(cookies)}
+
+${markedSection(connectionsResult)}
 `
 
 console.log(report)

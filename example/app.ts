@@ -6,8 +6,8 @@
  * free port.
  */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import ssoPlugin, { directorySync, requireUser, type DirectorySyncEvent, type SsoUser } from '../src/index.ts'
-import { exampleConfig, type Env, type ExampleConfig } from './config.ts'
+import ssoPlugin, { directorySync, requireUser, safeReturnTo, type DirectorySyncEvent, type SsoUser } from '../src/index.ts'
+import { closeConfig, exampleConfig, type Env, type ExampleConfig } from './config.ts'
 import { checkPassword, localUser } from './local-users.ts'
 import { dashboardPage, homePage } from './pages.ts'
 import { DevDirectory, directoryRoutes } from './directories.ts'
@@ -28,12 +28,12 @@ export interface RunningExample {
   url: string
   app: FastifyInstance
   config: ExampleConfig
-  /** Stops the app, then the development IdP. */
+  /** Stops the app, then the development IdPs. */
   close(): Promise<void>
 }
 
 /**
- * Starts the example (and, with no IdP configured, the embedded development IdP).
+ * Starts the example (and, with no IdP configured, the demo customers' embedded development IdPs).
  *
  * @example
  * ```ts
@@ -54,11 +54,11 @@ export async function startExample (options: StartOptions = {}): Promise<Running
   const app = Fastify({ logger: options.logger ?? { level: env.LOG_LEVEL ?? 'warn' } })
   try {
     await buildApp(app, config, baseUrl)
-    // IPv4 loopback only: nothing outside this machine reaches the example or its development IdP.
+    // IPv4 loopback only: nothing outside this machine reaches the example or its development IdPs.
     await app.listen({ port, host: '127.0.0.1' })
   } catch (err) {
     await app.close().catch(() => {})
-    await config.devIdp?.close()
+    await closeConfig(config)
     if ((err as { code?: unknown }).code === 'EADDRINUSE') {
       throw Object.assign(new Error(`Port ${port} is already in use: stop the other server, or start on another port with PORT=${port + 1} npm start.`), { code: 'EADDRINUSE' })
     }
@@ -70,7 +70,7 @@ export async function startExample (options: StartOptions = {}): Promise<Running
     config,
     async close () {
       await app.close()
-      await config.devIdp?.close()
+      await closeConfig(config)
     }
   }
 }
@@ -105,14 +105,17 @@ async function buildApp (app: FastifyInstance, config: ExampleConfig, baseUrl: s
     done(null, Object.fromEntries(new URLSearchParams(body as string)))
   })
 
-  const demoEmail = config.devIdp?.users[0]?.email
-  const home = (extra: { error?: string, passwordError?: string }) =>
+  const demoEmail = config.tenants?.[0]?.tenant.users[0]?.email
+  const home = (extra: { error?: string, passwordError?: string, returnTo?: string }) =>
     homePage({ ...extra, providerDescription: config.description, demoEmail, localUser })
 
-  app.get<{ Querystring: { error?: string } }>('/', async (request, reply) => {
+  app.get<{ Querystring: { error?: string, returnTo?: string } }>('/', async (request, reply) => {
     if (request.user && !request.query.error) return reply.redirect('/dashboard')
     const error = typeof request.query.error === 'string' ? request.query.error : undefined
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(home({ error }))
+    // A login that could not be routed comes back with the page first asked for (a deep link):
+    // the SSO form keeps it, checked again like any returnTo.
+    const returnTo = safeReturnTo(request.query.returnTo, new URL(baseUrl), '/dashboard')
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(home({ error, returnTo }))
   })
 
   // The ordinary password login beside SSO: the app checks the password, then hands the user to
@@ -135,15 +138,15 @@ async function buildApp (app: FastifyInstance, config: ExampleConfig, baseUrl: s
   // │ The /directories pages and the directory-sync webhook (POST /webhooks/workos-directory-sync,
   // │ secret config.webhookSecret: WORKOS_WEBHOOK_SECRET, else the development secret
   // │ `whsec_dev_fastify_sso_example_secret` that `npm run webhook:send` signs with).
-  // │ On the development IdP, a user deprovisioned through the webhook cannot sign back in.
+  // │ On the development IdPs, a user deprovisioned through the webhook cannot sign back in.
   const directory = new DevDirectory()
-  if (config.devIdp) signInPolicy.allows = user => directory.isActive(user.email)
+  if (config.tenants) signInPolicy.allows = user => directory.isActive(user.email)
   const onDirectoryEvent = config.workosClient
     ? async (event: DirectorySyncEvent, request: FastifyRequest) => { request.log.info({ event: event.event, id: event.id }, 'directory sync event') }
     : directory.onEvent
   await app.register(directorySync, { secret: config.webhookSecret, onEvent: onDirectoryEvent })
   // SCIM (example/scim.ts): Okta / Entra ID provision each organization directly, with the same onEvent.
-  await registerScim(app, { development: Boolean(config.devIdp), tokenHashes: config.scimTokenHashes, onEvent: onDirectoryEvent })
+  await registerScim(app, { development: Boolean(config.tenants), tokenHashes: config.scimTokenHashes, onEvent: onDirectoryEvent })
   await app.register(directoryRoutes, { workos: config.workosClient, dev: directory })
   // └───────────────────────────────────────────────────────────────────────────────────────────
 }

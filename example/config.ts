@@ -1,7 +1,8 @@
 /**
  * Which identity provider the example uses, from the environment (example/.env, see
- * example/.env.example). With no IdP variable set it starts the embedded development IdP, so
- * `npm start` works with no account anywhere.
+ * example/.env.example). With no IdP variable set it is a multi-tenant app: each demo customer
+ * (example/tenants.ts) signs in through its own embedded development IdP, chosen by the work
+ * email's domain with `connections()`, so `npm start` works with no account anywhere.
  *
  *   OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET      any OpenID Connect IdP
  *   WORKOS_API_KEY, WORKOS_CLIENT_ID                     WorkOS SSO (the names of WorkOS's own example)…
@@ -12,8 +13,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { WorkOS } from '@workos-inc/node'
-import { oidcProvider, workosAuthKit, workosSso, type SsoProvider } from '../src/index.ts'
-import { defaultDevUsers, startDevIdp, type DevIdp } from '../src/testing/index.ts'
+import { connections, oidcProvider, workosAuthKit, workosSso, type SsoProvider } from '../src/index.ts'
+import { closeTenants, startTenants, tenantResolver, type RunningTenant } from './tenants.ts'
 
 /** The development webhook secret (`npm run webhook:send` signs with it too). */
 export const devWebhookSecret = 'whsec_dev_fastify_sso_example_secret'
@@ -24,8 +25,8 @@ export interface ExampleConfig {
   description: string
   /** The WorkOS SDK client when the example runs on WorkOS (for the directory pages). */
   workosClient?: WorkOS
-  /** The embedded development IdP when no IdP is configured (closed with the app). */
-  devIdp?: DevIdp
+  /** With no IdP configured: the demo customers, each on its own development IdP (closed with the app). */
+  tenants?: RunningTenant[]
   sessionSecret: string
   webhookSecret: string
   /** SCIM tokens by hash, `org_acme=<sha256>,…` (SCIM_TOKEN_HASHES); on the development IdP, fixed demo tokens (example/scim.ts). */
@@ -37,8 +38,8 @@ export interface ExampleConfig {
 export type Env = Record<string, string | undefined>
 
 /**
- * Reads the configuration. Starts the development IdP (registered for `baseUrl`) when no IdP is
- * configured; nothing else touches the network.
+ * Reads the configuration. Starts the demo customers' development IdPs (registered for `baseUrl`)
+ * when no IdP is configured; nothing else touches the network.
  *
  * @example
  * ```ts
@@ -83,11 +84,16 @@ export async function exampleConfig (env: Env, baseUrl: string): Promise<Example
       description: `OpenID Connect (${env.OIDC_ISSUER})`
     }
   }
-  const devIdp = await startDevIdp({ users: defaultDevUsers, app: { baseUrl } })
+  const tenants = await startTenants(baseUrl)
   return {
     ...common,
-    devIdp,
-    provider: oidcProvider({ issuer: devIdp.issuer, clientId: devIdp.clientId, clientSecret: devIdp.clientSecret }),
-    description: `the embedded development IdP (${devIdp.issuer})`
+    tenants,
+    provider: connections({ resolve: tenantResolver(tenants) }),
+    description: `each customer's own identity provider, chosen by the email's domain (${tenants.map(({ tenant }) => `${tenant.domains.join(', ')} → ${tenant.name}'s embedded development IdP`).join('; ')})`
   }
+}
+
+/** Stops whatever the configuration started (the development IdPs). */
+export async function closeConfig (config: ExampleConfig): Promise<void> {
+  if (config.tenants) await closeTenants(config.tenants)
 }

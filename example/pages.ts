@@ -85,6 +85,8 @@ export interface HomePageOptions {
   demoEmail?: string
   /** The local demo account shown under the password form. */
   localUser: { email: string, password: string }
+  /** Where the SSO login lands (default /dashboard). */
+  returnTo?: string
 }
 
 /** The sign-in page: SSO by work email, and an ordinary password login beside it. */
@@ -101,7 +103,7 @@ export function homePage (options: HomePageOptions): string {
     <section class="card">
       <h2>Sign in with SSO</h2>
       <form method="get" action="/auth/login">
-        <input type="hidden" name="returnTo" value="/dashboard">
+        <input type="hidden" name="returnTo" value="${escapeHtml(options.returnTo ?? '/dashboard')}">
         <label for="sso-email">Work email</label>
         <input id="sso-email" name="email" type="email" autocomplete="username" placeholder="you@company.com" value="${escapeHtml(options.demoEmail ?? '')}">
         <button class="primary" type="submit">Continue with SSO</button>
@@ -142,6 +144,7 @@ export function dashboardPage (user: SsoUser, options: { adminPortal?: boolean }
     ['Name', escapeHtml(user.name ?? '')],
     ['Email', email],
     ['Organization', organization],
+    ['Connection', user.connectionId ? `<code>${escapeHtml(user.connectionId)}</code>${user.connectionType ? ` (${escapeHtml(user.connectionType)})` : ''}` : ''],
     ['Provider', `<code>${escapeHtml(user.provider)}</code>`],
     ['User id', `<code>${escapeHtml(user.id)}</code>`],
     ['Roles', badges(user.roles)],

@@ -1,6 +1,7 @@
 /**
- * `npm start`: the example app at http://localhost:3000, on the embedded development IdP unless
- * example/.env configures another (see example/.env.example). Ctrl-C stops the app and the IdP.
+ * `npm start`: the example app at http://localhost:3000, a multi-tenant app whose customers each
+ * sign in through their own embedded development IdP, unless example/.env configures a single
+ * IdP (see example/.env.example). Ctrl-C stops the app and the IdPs.
  */
 import { startExample, type RunningExample } from './app.ts'
 import { localUser } from './local-users.ts'
@@ -14,16 +15,20 @@ try {
   process.exit(1)
 }
 
-const lines = ['', `  Acme B2B example: ${example.url}`, `  Identity provider: ${example.config.description}`]
-const devIdp = example.config.devIdp
-if (devIdp) {
-  lines.push('', '  Demo accounts on the development IdP (any non-empty password works):')
-  for (const user of devIdp.users) {
-    lines.push(`    ${user.email.padEnd(18)} ${(user.organizationName ?? '').padEnd(7)} ${user.roles?.join(', ') ?? ''}`)
+const lines = ['', `  Acme B2B example: ${example.url}`]
+const tenants = example.config.tenants
+if (tenants) {
+  lines.push('  Multi-tenant SSO: each customer signs in at its own IdP, chosen by the work email\'s domain.')
+  lines.push('', '  Customers, their development IdPs and demo accounts (any non-empty password works):')
+  for (const { tenant, idp } of tenants) {
+    lines.push(`    ${tenant.name} (${tenant.domains.join(', ')}) → ${idp.protocol} development IdP (${idp.url})`)
+    for (const user of tenant.users) lines.push(`      ${user.email.padEnd(18)} ${user.roles?.join(', ') ?? ''}`)
   }
+} else {
+  lines.push(`  Identity provider: ${example.config.description}`)
 }
 lines.push('', `  Password login beside SSO: ${localUser.email} / ${localUser.password}`)
-if (devIdp) lines.push('', `  SCIM base URL: ${example.url}scim/v2 (demo tokens in example/scim.ts; npm run scim:demo replays Entra ID)`)
+if (tenants) lines.push('', `  SCIM base URL: ${example.url}scim/v2 (demo tokens in example/scim.ts; npm run scim:demo replays Entra ID)`)
 for (const warning of example.config.warnings) lines.push('', `  Warning: ${warning}`)
 lines.push('', '  Ctrl-C to stop.', '')
 console.log(lines.join('\n'))

@@ -103,6 +103,19 @@ export interface SsoDecorator {
    * ```
    */
   adminPortalLink(options: AdminPortalLinkOptions): Promise<string>
+  /**
+   * With `provider: connections(…)`: forgets a cached connection and the provider instance built
+   * from it, at once on this instance and within about a second on every instance sharing the
+   * store (through its feed). Call it after an admin changes or removes a connection; the next
+   * login resolves it again. Rejects with `FST_SSO_INVALID_ARGUMENT` for another provider.
+   *
+   * @example
+   * ```ts
+   * await db.connections.update('acme', { enabled: false })
+   * await app.sso.invalidateConnection('acme')
+   * ```
+   */
+  invalidateConnection(id: string): Promise<void>
   /** @internal */
   readonly [kCore]: SsoCore
 }

@@ -5,8 +5,11 @@
  */
 import { STATUS_CODES } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { BadRequestError, BodyTooLargeError, InternalError, isSsoError, TransactionMissingError, type SsoError } from './errors.ts'
-import { pageHeaders, renderPage, type PageLink } from './html.ts'
+import {
+  BadRequestError, BodyTooLargeError, InternalError, isSsoError, RoutingRequiredError, TransactionMissingError, UnknownConnectionError,
+  UnknownDomainError, type SsoError
+} from './errors.ts'
+import { pageHeaders, renderPage, type PageForm, type PageLink } from './html.ts'
 import { isBrowserNavigation } from './request-kind.ts'
 
 /** Where the error page's links point. */
@@ -19,12 +22,21 @@ export interface ErrorLinks {
   transactionCookie: string
   /** `errorRedirect`, when configured: failed logins are sent there instead. */
   errorRedirect?: string | undefined
+  /**
+   * The login's own returnTo (a checked same-origin path), when it is not the home page: kept on
+   * the way back (`errorRedirect`'s `&returnTo=`, the work-email form), so a deep link survives.
+   */
+  returnTo?: string | undefined
 }
+
+/** Errors that mean "we do not know where to send you": the page asks for the work email again. */
+const routingErrors: ReadonlySet<string> = new Set([RoutingRequiredError.code, UnknownDomainError.code, UnknownConnectionError.code])
 
 const titles: Record<number, string> = {
   400: 'Sign-in could not be completed',
   401: 'Sign-in was rejected',
   403: 'Access denied',
+  404: 'Not found',
   405: 'Not allowed',
   502: 'The identity provider is not responding',
   503: 'Temporarily unavailable'
@@ -42,6 +54,16 @@ function explanation (error: SsoError, links: ErrorLinks): string[] {
     ]
   }
   return []
+}
+
+/** The way back from a login that could not be routed: the work email again, the deep link kept. */
+function workEmailForm (links: ErrorLinks): PageForm {
+  return {
+    action: links.login,
+    field: { name: 'email', label: 'Work email', type: 'email' },
+    hidden: links.returnTo ? { returnTo: links.returnTo } : {},
+    button: 'Continue'
+  }
 }
 
 /** Turns anything thrown into a coded error; unknown errors become a generic 500 and are logged as bugs. */
@@ -84,6 +106,7 @@ export function sendError (request: FastifyRequest, reply: FastifyReply, err: un
   if (links.errorRedirect) {
     const target = new URL(links.errorRedirect, 'http://placeholder')
     target.searchParams.set('error', error.code)
+    if (links.returnTo) target.searchParams.set('returnTo', links.returnTo)
     return reply.redirect(target.pathname + target.search, 302)
   }
   reply.code(status)
@@ -97,6 +120,6 @@ export function sendError (request: FastifyRequest, reply: FastifyReply, err: un
     error.message,
     ...explanation(error, links),
     `Error code: ${error.code}`
-  ], pageLinks)
+  ], pageLinks, routingErrors.has(error.code) ? workEmailForm(links) : undefined)
   return reply.headers(pageHeaders).send(page)
 }

@@ -70,6 +70,23 @@ export const RoutingRequiredError = code('FST_SSO_ROUTING_REQUIRED', 400, 'Enter
 /** No organization or connection is configured for this email domain. */
 export const UnknownDomainError = code('FST_SSO_UNKNOWN_DOMAIN', 400, 'Single sign-on is not set up for this email domain')
 
+// ── Connections (many IdPs in one registration) ─────────────────────────────────────────────
+
+/** `connections()`: no connection has this organization or connection id. */
+export const UnknownConnectionError = code('FST_SSO_UNKNOWN_CONNECTION', 400, 'Single sign-on is not set up for this organization')
+/** `connections()`: the connection exists but is switched off (`enabled: false`). */
+export const ConnectionDisabledError = code('FST_SSO_CONNECTION_DISABLED', 403, 'Single sign-on is switched off for this organization')
+/** `connections()`: the app's `resolve` threw or took longer than 10 s. */
+export const ConnectionLookupError = code('FST_SSO_CONNECTION_LOOKUP_FAILED', 503, 'The single sign-on settings could not be read; please try again')
+/** `connections()`: `resolve` returned a connection with a missing or wrong field (the message names it). */
+export const ConnectionInvalidError = code('FST_SSO_CONNECTION_INVALID', 500, 'The single sign-on connection is misconfigured')
+/** `connections()`: the callback names another connection than the one its login was started for. */
+export const ConnectionMismatchError = code('FST_SSO_CONNECTION_MISMATCH', 401, 'This answer belongs to another sign-in connection')
+/** `connections()`: the IdP asserted an email outside the connection's domains (and guests are not allowed). */
+export const EmailDomainNotAllowedError = code('FST_SSO_EMAIL_DOMAIN_NOT_ALLOWED', 403, 'Your email address does not belong to this organization')
+/** `{prefix}/saml/metadata?connection=<id>` for a connection whose provider has no SAML metadata. */
+export const SamlMetadataNotFoundError = code('FST_SSO_SAML_METADATA_NOT_FOUND', 404, 'This connection has no SAML metadata')
+
 // ── Identity provider outcomes ──────────────────────────────────────────────────────────────
 
 /** The identity provider answered the callback with `error=` (cancelled, denied, misconfigured). */
@@ -137,6 +154,8 @@ const allErrors = [
   BadRequestError, BodyTooLargeError, InternalError,
   TransactionMissingError, StateMismatchError, TransactionExpiredError, TransactionReplayedError,
   InvalidCallbackError, InvalidLoginRequestError, RoutingRequiredError, UnknownDomainError,
+  UnknownConnectionError, ConnectionDisabledError, ConnectionLookupError, ConnectionInvalidError, ConnectionMismatchError,
+  EmailDomainNotAllowedError, SamlMetadataNotFoundError,
   IdpError, InvalidGrantError, TokenRejectedError, IdpUnavailableError,
   LoginDeniedError, OrganizationMismatchError, UnauthorizedError, ForbiddenError,
   SessionTooLargeError, ProfileTooLargeError, CrossSiteRequestError, MethodNotAllowedError,

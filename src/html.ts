@@ -13,13 +13,24 @@ export function escapeHtml (value: unknown): string {
 /** A link shown under an error message. */
 export interface PageLink { href: string, label: string }
 
+/** A one-field GET form under the message (e.g. "Work email" → a fresh login). */
+export interface PageForm {
+  action: string
+  /** The visible field. */
+  field: { name: string, label: string, type: 'email' | 'text' }
+  /** Hidden fields sent along (e.g. returnTo). */
+  hidden: Record<string, string>
+  button: string
+}
+
 /**
  * A small self-contained page: no scripts, no external resources, everything escaped.
  * Served with a Content-Security-Policy that forbids scripts altogether.
  */
-export function renderPage (title: string, paragraphs: string[], links: PageLink[] = []): string {
+export function renderPage (title: string, paragraphs: string[], links: PageLink[] = [], form?: PageForm): string {
   const body = paragraphs.map(text => `<p>${escapeHtml(text)}</p>`).join('\n    ')
   const nav = links.map(link => `<a href="${escapeHtml(link.href)}">${escapeHtml(link.label)}</a>`).join(' · ')
+  const formHtml = form ? renderForm(form) : ''
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -37,11 +48,19 @@ export function renderPage (title: string, paragraphs: string[], links: PageLink
   <main>
     <h1>${escapeHtml(title)}</h1>
     ${body}
+    ${formHtml}
     ${nav ? `<p>${nav}</p>` : ''}
   </main>
 </body>
 </html>
 `
+}
+
+function renderForm (form: PageForm): string {
+  const hidden = Object.entries(form.hidden).map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`).join('')
+  const { name, label, type } = form.field
+  return `<form method="get" action="${escapeHtml(form.action)}">${hidden}<label for="page-${escapeHtml(name)}">${escapeHtml(label)}</label>
+      <input id="page-${escapeHtml(name)}" name="${escapeHtml(name)}" type="${type}" required> <button type="submit">${escapeHtml(form.button)}</button></form>`
 }
 
 /** Headers every HTML page of the plugin is served with. */

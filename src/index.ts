@@ -15,6 +15,7 @@ export { workosAuthKit, type WorkOSAuthKitOptions } from './providers/workos-aut
 export type { WorkOSCredentials } from './providers/workos-shared.ts'
 export { jwtProvider, type JwtProviderOptions, type JwtClaimNames } from './providers/jwt.ts'
 export { samlProvider, type SamlProviderOptions, type SamlSpOptions, type SamlIdpOptions, type SamlAttributeNames } from './providers/saml.ts'
+export { connections, type ConnectionsOptions, type SsoConnection, type ConnectionLookup } from './providers/connections.ts'
 export { memoryStore, type MemoryStoreOptions } from './store/memory.ts'
 export { redisStore, type RedisStoreOptions, type RedisStoreClient } from './store/redis.ts'
 export { directorySync, type DirectorySyncOptions } from './directory-sync/plugin.ts'
@@ -36,6 +37,6 @@ export { auditEventTypes, type AuditEvent, type AuditEventType, type AuditListen
 export { idpTraceChannelName, type IdpCallContext } from './providers/kit/idp-trace.ts'
 export type {
   SsoProvider, ProviderInstance, ProviderContext, LoginTransaction, LoginRequest, CallbackRequest,
-  ProviderSession, SignIn, RestartLogin, Refreshed, AdminPortalIntent, AdminPortalRequest
+  ProviderSession, SignIn, RestartLogin, Refreshed, AdminPortalIntent, AdminPortalRequest, BackchannelRequest
 } from './providers/provider.ts'
 export type { RawUser } from './user.ts'

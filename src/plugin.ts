@@ -96,6 +96,11 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
       const { user: bounded } = boundUser({ ...user, provider: user.provider ?? 'local' })
       await startSession(core, request, reply, bounded)
     },
+    async invalidateConnection (id) {
+      if (!provider.invalidateConnection) throw InvalidArgumentError('app.sso.invalidateConnection() needs `provider: connections({ resolve })`; this app has a single provider.')
+      if (typeof id !== 'string' || id.length === 0) throw InvalidArgumentError('app.sso.invalidateConnection(id) needs the connection id, e.g. app.sso.invalidateConnection(\'acme\').')
+      await provider.invalidateConnection(id)
+    },
     loginUrl (returnTo) {
       const safe = safeReturnTo(returnTo, options.baseUrl, '')
       const url = new URL(loginPath, options.baseUrl)

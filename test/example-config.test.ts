@@ -5,7 +5,7 @@
  * by the SDK, and the OpenID Connect IdP is a development IdP started on its own.
  */
 import { test } from 'tap'
-import { exampleConfig, devWebhookSecret } from '../example/config.ts'
+import { closeConfig, exampleConfig, devWebhookSecret } from '../example/config.ts'
 import { startExample } from '../example/app.ts'
 import { signIn, startDevIdp } from '../src/testing/index.ts'
 import { startTestExample } from './fixtures/example.ts'
@@ -16,13 +16,14 @@ const workos = { WORKOS_API_KEY: 'sk_test_example', WORKOS_CLIENT_ID: 'client_ex
 
 const example = startTestExample
 
-test('nothing set: the embedded development IdP, registered for the app\'s URL', async (t) => {
+test('nothing set: multi-tenant, each demo customer on its own development IdP registered for the app\'s URL', async (t) => {
   const config = await exampleConfig({ SESSION_SECRET: secret }, base)
-  t.teardown(() => config.devIdp?.close())
-  t.equal(config.provider.name, 'oidc')
-  t.ok(config.devIdp, 'a development IdP was started')
-  t.match(config.devIdp!.issuer, /^http:\/\/127\.0\.0\.1:\d+$/)
-  t.match(config.description, /embedded development IdP/)
+  t.teardown(() => closeConfig(config))
+  t.equal(config.provider.name, 'connections')
+  t.same(config.tenants!.map(({ tenant }) => [tenant.id, tenant.organizationId, tenant.domains]), [['acme', 'org_acme', ['acme.test']], ['globex', 'org_globex', ['globex.test']]])
+  for (const { idp } of config.tenants!) t.match(idp.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  t.not(config.tenants![0]!.idp.url, config.tenants![1]!.idp.url, 'two IdPs')
+  t.match(config.description, /acme\.test → Acme's embedded development IdP; globex\.test → Globex's/)
   t.equal(config.workosClient, undefined)
   t.equal(config.webhookSecret, devWebhookSecret)
   t.equal(devWebhookSecret, 'whsec_dev_fastify_sso_example_secret')
@@ -34,7 +35,7 @@ test('WorkOS with CUSTOMER_ORGANIZATION_ID: workosSso for that organization', as
   t.equal(config.provider.name, 'workos-sso')
   t.ok(config.workosClient, 'the SDK client, for the directory pages')
   t.match(config.description, /org_01EXAMPLE/)
-  t.equal(config.devIdp, undefined, 'no development IdP')
+  t.equal(config.tenants, undefined, 'no development IdP')
 
   const { app } = await example(t, { ...workos, CUSTOMER_ORGANIZATION_ID: 'org_01EXAMPLE' })
   const res = await app.inject({ url: '/auth/login?returnTo=%2Fdashboard', headers: { accept: 'text/html' } })
@@ -75,7 +76,7 @@ test('OIDC_ISSUER / OIDC_CLIENT_ID / OIDC_CLIENT_SECRET: any OpenID Connect IdP,
   const config = await exampleConfig({ OIDC_ISSUER: 'https://idp.example.com', OIDC_CLIENT_ID: 'app', OIDC_CLIENT_SECRET: 's', SESSION_SECRET: secret }, base)
   t.equal(config.provider.name, 'oidc')
   t.equal(config.description, 'OpenID Connect (https://idp.example.com)')
-  t.equal(config.devIdp, undefined, 'no development IdP')
+  t.equal(config.tenants, undefined, 'no development IdP')
 
   // An IdP of its own (here a development IdP started apart), registered for the example's URL.
   const port = await freePort()

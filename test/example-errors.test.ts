@@ -21,7 +21,7 @@ test('a callback this browser did not start: back home with the reason', async (
 
 test('the IdP refuses the sign-in: back home with the reason', async (t) => {
   const { browser, url } = await example(t)
-  const login = await browser.request('/auth/login?returnTo=%2Fdashboard')
+  const login = await browser.request('/auth/login?returnTo=%2Fdashboard&email=alice%40acme.test')
   const state = new URL(String(login.headers.location)).searchParams.get('state')!
   const page = await browser.navigate(`/auth/callback?error=access_denied&error_description=cancelled&state=${encodeURIComponent(state)}`)
   t.equal(page.url, `${url}?error=FST_SSO_IDP_ERROR`)

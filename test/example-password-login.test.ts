@@ -3,7 +3,7 @@
  * to `app.sso.signIn()`, so one session cookie, one guard and one logout serve both kinds of users.
  */
 import { test } from 'tap'
-import { startTestExample } from './fixtures/example.ts'
+import { ssoLoginPath, startTestExample } from './fixtures/example.ts'
 import { loginThroughIdp } from './fixtures/app.ts'
 
 const example = startTestExample
@@ -40,14 +40,14 @@ test('the password user\'s logout never visits the IdP; SSO still works afterwar
   t.equal(out.headers.location, '/', 'straight back to the home page: no IdP session to end')
   t.equal((await browser.request('/dashboard')).status, 302, 'signed out')
 
-  const sso = await loginThroughIdp(browser, 'alice@acme.test')
+  const sso = await loginThroughIdp(browser, 'alice@acme.test', ssoLoginPath('alice@acme.test'))
   t.equal(sso.url, `${url}dashboard`)
   t.match(sso.body, /Welcome, Alice/)
 })
 
 test('signing in with a password replaces an SSO session in the same browser', async (t) => {
   const { browser } = await example(t)
-  await loginThroughIdp(browser, 'alice@acme.test')
+  await loginThroughIdp(browser, 'alice@acme.test', ssoLoginPath('alice@acme.test'))
   const page = await browser.navigate('/login/password', { form: { email: 'demo@example.test', password: 'demo-password' } })
   t.match(page.body, /Welcome, Demo Customer/)
   t.notMatch(page.body, /Alice/)

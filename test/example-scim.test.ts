@@ -8,13 +8,13 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { Browser } from './fixtures/browser.ts'
 import { loginThroughIdp } from './fixtures/app.ts'
-import { startTestExample } from './fixtures/example.ts'
+import { ssoLoginPath, startTestExample } from './fixtures/example.ts'
 
 const run = (args: string[], env: Record<string, string>) => promisify(execFile)(process.execPath, ['scripts/scim-demo.ts', ...args], { env: { ...process.env, ...env } })
 
 test('npm run scim:demo provisions Carol, disables her: signed out at once, refused at sign-in, listed for Acme only', async (t) => {
   const { url, browser } = await startTestExample(t)
-  await loginThroughIdp(browser, 'carol@acme.test')
+  await loginThroughIdp(browser, 'carol@acme.test', ssoLoginPath('carol@acme.test'))
   t.equal((await browser.request('/dashboard')).status, 200)
 
   const { stdout } = await run(['--keep'], { SCIM_URL: `${url}scim/v2` })
@@ -25,17 +25,17 @@ test('npm run scim:demo provisions Carol, disables her: signed out at once, refu
   t.notMatch(stdout, /DELETE/)
 
   t.equal((await browser.request('/dashboard')).status, 302, 'Carol is signed out')
-  const retry = await browser.navigate('/auth/login?returnTo=%2Fdashboard')
+  const retry = await browser.navigate(ssoLoginPath('carol@acme.test'))
   t.match(retry.url, /\/\?error=FST_SSO_LOGIN_DENIED$/, 'and refused at sign-in')
 
   const alice = new Browser(browser.app, browser.appOrigin)
-  await loginThroughIdp(alice, 'alice@acme.test')
+  await loginThroughIdp(alice, 'alice@acme.test', ssoLoginPath('alice@acme.test'))
   const page = await alice.navigate('/directories/scim')
   t.match(page.body, /carol@acme\.test<\/td><td>Carol Chen<\/td><td class="inactive">inactive<\/td><td>Support<\/td>/)
   t.match((await alice.navigate('/directories')).body, /href="\/directories\/scim"/)
 
   const bob = new Browser(browser.app, browser.appOrigin)
-  await loginThroughIdp(bob, 'bob@globex.test')
+  await loginThroughIdp(bob, 'bob@globex.test', ssoLoginPath('bob@globex.test'))
   t.match((await bob.navigate('/directories/scim')).body, /No user has been provisioned yet/, 'Globex sees none of Acme\'s users')
 
   const again = await run([], { SCIM_URL: `${url}scim/v2` })

@@ -44,6 +44,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     t.match(output, /demo@example\.test \/ demo-password/, 'and the password login')
     t.match(output, /Warning: SESSION_SECRET is not set/, 'the missing secret, in words')
     t.notMatch(output, /"level"|oidc-provider|WARNING/, 'no JSON log lines, no adapter warning')
+    t.match(output, /Acme \(acme\.test\) → oidc development IdP[\s\S]*Globex \(globex\.test\) → oidc development IdP/, 'each customer and its own IdP')
+    t.match(output, /bob@globex\.test/)
     const idp = /development IdP \((http:\/\/127\.0\.0\.1:\d+)\)/.exec(output)![1]!
     const port = new URL(url!).port
     t.equal((await fetch(`http://127.0.0.1:${port}/`, { redirect: 'manual' })).headers.get('location'), `${url}`, '127.0.0.1 is sent to localhost')

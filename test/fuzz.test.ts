@@ -8,6 +8,7 @@ import { signIn } from '../src/testing/index.ts'
 import type { FastifyInstance } from 'fastify'
 import { directorySync, jwtProvider, memoryStore } from '../src/index.ts'
 import { buildApp, devIdp, recordUnhandledRejections, unreachableIdp } from './fixtures/app.ts'
+import { connectionsApp, mapResolver, startTenants } from './fixtures/tenants.ts'
 
 function prng (seed: number) {
   return () => {
@@ -25,7 +26,8 @@ const nasty = [
 ]
 const baseNames = ['state', 'code', 'error', 'error_description', 'iss', 'returnTo', 'email', 'login_hint', 'id_token', 'organization', 'connection', 'domain_hint', '__proto__', 'constructor']
 
-async function fuzz (t: Test, app: FastifyInstance, seed: number, extraNames: string[] = []) {
+async function fuzz (t: Test, app: FastifyInstance, seed: number, extraNames: string[] = [], extraValues: string[] = []) {
+  const values = [...nasty, ...extraValues]
   const cookie = await signIn(app, { email: 'alice@acme.test' })
   const login = await app.inject({ url: '/auth/login' })
   const txCookie = String(login.headers['set-cookie']).split(';')[0]!
@@ -39,18 +41,18 @@ async function fuzz (t: Test, app: FastifyInstance, seed: number, extraNames: st
   const methods = ['GET', 'GET', 'GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']
   const counts = new Map<number, number>()
   for (let i = 0; i < 600; i++) {
-    const query = Array.from({ length: Math.floor(random() * 5) }, () => `${pick(names)}=${encode(pick(nasty))}`).join('&')
+    const query = Array.from({ length: Math.floor(random() * 5) }, () => `${pick(names)}=${encode(pick(values))}`).join('&')
     const headers: Record<string, string> = {}
-    if (random() < 0.5) headers.accept = pick(['text/html', 'application/json', '*/*', '', 'text/html;q=0', pick(nasty)])
-    if (random() < 0.3) headers.cookie = pick([cookie, txCookie, `${cookie}; ${txCookie}`, `sso=${encode(pick(nasty))}`, `sso-tx=${encode(pick(nasty))}`, pick(nasty)])
-    if (random() < 0.2) headers.origin = pick(['null', 'http://localhost:3000', 'https://evil.example', pick(nasty)])
-    if (random() < 0.2) headers['sec-fetch-site'] = pick(['same-origin', 'cross-site', 'none', pick(nasty)])
+    if (random() < 0.5) headers.accept = pick(['text/html', 'application/json', '*/*', '', 'text/html;q=0', pick(values)])
+    if (random() < 0.3) headers.cookie = pick([cookie, txCookie, `${cookie}; ${txCookie}`, `sso=${encode(pick(values))}`, `sso-tx=${encode(pick(values))}`, pick(values)])
+    if (random() < 0.2) headers.origin = pick(['null', 'http://localhost:3000', 'https://evil.example', pick(values)])
+    if (random() < 0.2) headers['sec-fetch-site'] = pick(['same-origin', 'cross-site', 'none', pick(values)])
     if (random() < 0.1) headers['sec-fetch-mode'] = 'navigate'
     let payload: string | undefined
     const method = pick(methods)
     if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
-      headers['content-type'] = pick(['application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data; boundary=x', pick(nasty)])
-      payload = pick([query, '', '{"a":', JSON.stringify({ state: pick(nasty) }), pick(nasty)])
+      headers['content-type'] = pick(['application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data; boundary=x', pick(values)])
+      payload = pick([query, '', '{"a":', JSON.stringify({ state: pick(values) }), pick(values)])
     }
     const url = `${pick(paths)}${query ? `?${query}` : ''}`
     const started = Date.now()
@@ -83,4 +85,10 @@ test('the same against a JWT-redirect app (GET and POST callbacks, unsolicited t
     provider: jwtProvider({ loginUrl: 'https://idp.example.com/login', secret: 'a-fuzz-secret-that-is-at-least-32-bytes', algorithms: ['HS256'], stateParam: 'RelayState', returnToParam: 'redirect', allowUnsolicited: true })
   })
   await fuzz(t, app, 42, ['RelayState', 'redirect', 'id_token'])
+})
+
+test('the same against a multi-tenant app (connections() over two real OPs, a store for back-channel logout)', async (t) => {
+  const { acme, globex } = await startTenants(t)
+  const app = await connectionsApp(t, mapResolver([acme.connection, globex.connection]).resolve, { store: memoryStore() })
+  await fuzz(t, app, 14, ['RelayState', 'logout_token', 'domain', 'email', 'connection', 'organization'], ['acme', 'globex', 'alice@acme.test', 'org_acme'])
 })

@@ -48,6 +48,12 @@ export interface LoginRequest {
   query: Readonly<Record<string, string>>
 }
 
+/** The parts of `POST {prefix}/backchannel-logout` a provider may use besides the token. */
+export interface BackchannelRequest {
+  /** Query parameters of the back-channel URL (e.g. `?connection=<id>`), each present at most once. */
+  query: Readonly<Record<string, string>>
+}
+
 /** The parts of the callback a provider may use. */
 export interface CallbackRequest {
   method: 'GET' | 'POST'
@@ -116,8 +122,12 @@ export interface ProviderInstance {
    * redirect IdPs) gets the browser's newest pending transaction instead.
    */
   readonly usesState?: boolean
-  /** The callback parameter that carries the state back (default `state`). */
-  readonly stateParam?: string
+  /**
+   * The callback parameter that carries the state back (default `state`). Several names (e.g.
+   * `['state', 'RelayState']` for `connections()`, whose IdPs speak different protocols): the
+   * first one present in the callback is used.
+   */
+  readonly stateParam?: string | readonly string[]
   /** Whether a callback without a transaction is passed to `callback()` instead of refused. */
   readonly acceptsUnsolicited?: boolean
   /** Validates `/login`'s routing parameters; returns the routing to keep in the transaction. */
@@ -135,12 +145,17 @@ export interface ProviderInstance {
    * events claim, no nonce, `sid` and/or `sub`) and says whose sessions to end. Throws a coded
    * error (`BackchannelLogoutError`) for an invalid token. The plugin checks `jti` reuse itself.
    */
-  verifyLogoutToken?(token: string): Promise<{ jti: string, exp: number, sid?: string, sub?: string }>
+  verifyLogoutToken?(token: string, request: BackchannelRequest): Promise<{ jti: string, exp: number, sid?: string, sub?: string }>
   /**
    * A WorkOS Admin Portal link for an organization's IT admin (`app.sso.adminPortalLink()`):
    * only WorkOS providers have one. Arguments are already checked; throws a coded error.
    */
   adminPortalLink?(request: AdminPortalRequest): Promise<string>
+  /**
+   * `connections()` only: forgets a cached connection at once (`app.sso.invalidateConnection(id)`),
+   * here and, through the store's feed, on every instance sharing the store.
+   */
+  invalidateConnection?(id: string): Promise<void>
   /** Releases timers and connections when the app closes. */
   close?(): Promise<void>
   // ── SAML service providers (the plugin mounts these routes only when the provider has them) ──

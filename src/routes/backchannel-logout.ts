@@ -18,7 +18,7 @@ export function backchannelLogoutHandler (core: SsoCore) {
     try {
       const { values } = singleParams(request.body)
       if (!values.logout_token) throw BackchannelLogoutError('The request has no logout_token form field.')
-      const claims = await core.provider.verifyLogoutToken!(values.logout_token)
+      const claims = await core.provider.verifyLogoutToken!(values.logout_token, { query: singleParams(request.query).values })
       const ttl = Math.max(60_000, claims.exp * 1000 - core.options.now())
       if (!await firstUse(core.store, `logout-jti:${sha256(claims.jti)}`, ttl, request.log)) throw BackchannelLogoutError('This logout_token was already used.')
       await core.revocations.revokeUser(claims.sid ? { idpSessionId: claims.sid } : { userId: claims.sub }, { source: 'backchannel', request })

@@ -109,7 +109,7 @@ async function consumeTransaction (
 ): Promise<LoginTransaction | null> {
   const { provider, transactions } = core
   const usesState = provider.usesState !== false
-  const state = params[provider.stateParam ?? 'state']
+  const state = stateOf(params, provider.stateParam)
   if (usesState && !state) {
     if (provider.acceptsUnsolicited) return null
     const hasCookie = transactions.has(request)
@@ -133,6 +133,13 @@ async function consumeTransaction (
   const first = await firstUse(core.store, `tx:${sha256(transaction.state)}`, transaction.expiresAt - core.options.now(), request.log, core.options.storeFailure === 'open')
   if (!first) throw TransactionReplayedError()
   return transaction
+}
+
+/** The state the callback carries: under the provider's parameter, or the first present of its several. */
+function stateOf (params: Record<string, string>, stateParam: string | readonly string[] = 'state'): string | undefined {
+  if (typeof stateParam === 'string') return params[stateParam]
+  for (const name of stateParam) if (params[name] !== undefined) return params[name]
+  return undefined
 }
 
 async function signIn (core: SsoCore, request: FastifyRequest, reply: FastifyReply, outcome: SignIn, returnTo: string, attempt: LoginAttempt): Promise<FastifyReply> {

@@ -26,15 +26,15 @@ export async function startLogin (
 export function loginHandler (core: SsoCore) {
   return async function login (request: FastifyRequest, reply: FastifyReply) {
     reply.header('cache-control', 'no-store')
+    const { values } = singleParams(request.query)
+    // A repeated returnTo is dropped by singleParams and falls back to defaultReturnTo.
+    const returnTo = safeReturnTo(values.returnTo, core.options.baseUrl, core.options.defaultReturnTo)
     try {
-      const { values } = singleParams(request.query)
-      // A repeated returnTo is dropped by singleParams and falls back to defaultReturnTo.
-      const returnTo = safeReturnTo(values.returnTo, core.options.baseUrl, core.options.defaultReturnTo)
       return await startLogin(core, request, reply, returnTo, values)
     } catch (err) {
       const error = toSsoError(err, request)
       core.audit.emit({ type: 'login.failed', provider: core.provider.name, ...auditFailure(error) }, request)
-      return sendError(request, reply, error, core.links)
+      return sendError(request, reply, error, returnTo === core.options.defaultReturnTo ? core.links : { ...core.links, returnTo })
     }
   }
 }

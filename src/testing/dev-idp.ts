@@ -54,6 +54,8 @@ export interface DevIdpOptions {
   clients?: DevIdpClient[]
   /** Shortcut for the default client: the app's baseUrl and prefix (default http://localhost:3000, /auth). */
   app?: { baseUrl?: string, prefix?: string }
+  /** Shown on the IdP's pages (e.g. `Acme`), to tell several development IdPs apart. */
+  name?: string
   /**
    * Keep the email and profile claims out of the ID token and answer them from user-info only,
    * as some IdPs do (default false: everything in the ID token).
@@ -137,8 +139,9 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
     jwks: { keys: [signingKey] },
     cookies: {
       keys: [randomBytes(32).toString('base64url')],
-      // Prefixed names: no clash with an app's cookies on the same host.
-      names: { session: '_devidp_session', interaction: '_devidp_interaction', resume: '_devidp_resume' }
+      // Prefixed names: no clash with an app's cookies on the same host, nor with another
+      // development IdP on another port of it (browsers share cookies across ports).
+      names: { session: `_devidp_${port}_session`, interaction: `_devidp_${port}_interaction`, resume: `_devidp_${port}_resume` }
     },
     claims: {
       openid: ['sub'],
@@ -207,7 +210,7 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
       oidc(req, res)
       return
     }
-    handleInteraction(provider, users, req, res).catch(() => {
+    handleInteraction(provider, users, options.name, req, res).catch(() => {
       if (!res.headersSent) {
         res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' })
         res.end(page('Sign-in error', '<p>This sign-in expired or is not valid. Start again from the application.</p>'))
@@ -249,7 +252,7 @@ export async function readForm (req: IncomingMessage): Promise<URLSearchParams> 
 }
 
 /** The login form (GET) and its submission (POST). Any non-empty password is accepted. */
-async function handleInteraction (provider: any, users: DevIdpUser[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleInteraction (provider: any, users: DevIdpUser[], name: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const details = await provider.interactionDetails(req, res)
   const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : ''
   const app = appHost(details.params.redirect_uri)
@@ -259,13 +262,13 @@ async function handleInteraction (provider: any, users: DevIdpUser[], req: Incom
     const user = users.find(candidate => candidate.email.toLowerCase() === email)
     const quick = form.get('quick') === '1'
     if (!user || (!quick && !form.get('password'))) {
-      sendHtml(res, 200, loginPage(details.uid, users, email || hint, user ? 'Enter any password.' : 'Unknown user: pick one of the demo accounts.', app))
+      sendHtml(res, 200, loginPage(details.uid, users, email || hint, user ? 'Enter any password.' : 'Unknown user: pick one of the demo accounts.', app, name))
       return
     }
     await provider.interactionFinished(req, res, { login: { accountId: subjectOf(user) } }, { mergeWithLastSubmission: false })
     return
   }
-  sendHtml(res, 200, loginPage(details.uid, users, hint, '', app))
+  sendHtml(res, 200, loginPage(details.uid, users, hint, '', app, name))
 }
 
 /** The host of the application asking for the sign-in (shown on the form), from its redirect URI. */
@@ -301,24 +304,25 @@ li button{width:100%;text-align:left;margin-top:.5rem}
 .error{color:#cf222e}</style></head><body><main>${body}</main></body></html>`
 }
 
-function loginPage (uid: string, users: DevIdpUser[], email: string, error: string, app: string): string {
-  return devLoginPage(`/interaction/${uid}`, {}, users, email, error, app)
+function loginPage (uid: string, users: DevIdpUser[], email: string, error: string, app: string, name: string | undefined): string {
+  return devLoginPage(`/interaction/${uid}`, {}, users, email, error, app, name)
 }
 
 /**
  * The sign-in form of the development IdPs: email and any password, or one click on a demo
  * account. Every form posts `email` (and `quick=1` for the demo buttons) plus `hidden` to `action`.
+ * `idpName` (e.g. a tenant's) is shown on the page.
  */
-export function devLoginPage (actionPath: string, hidden: Record<string, string>, users: DevIdpUser[], email: string, error: string, app: string): string {
+export function devLoginPage (actionPath: string, hidden: Record<string, string>, users: DevIdpUser[], email: string, error: string, app: string, idpName?: string): string {
   const action = escapeHtml(actionPath)
   const extra = Object.entries(hidden).map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`).join('')
   const accounts = users.map(user => `<li><form method="post" action="${action}">${extra}
       <input type="hidden" name="email" value="${escapeHtml(user.email)}"><input type="hidden" name="quick" value="1">
       <button type="submit">Continue as <strong>${escapeHtml(user.name ?? user.email)}</strong> · ${escapeHtml(user.email)}${user.organizationName ? ` · ${escapeHtml(user.organizationName)}` : ''}</button>
     </form></li>`).join('')
-  return page('Development IdP — sign in', `
-  <p class="banner">fastify-sso development identity provider. For local development only: any password works.</p>
-  <h1>Sign in</h1>
+  return page(`Development IdP${idpName ? ` of ${idpName}` : ''} — sign in`, `
+  <p class="banner">fastify-sso development identity provider${idpName ? ` of <strong>${escapeHtml(idpName)}</strong>` : ''}. For local development only: any password works.</p>
+  <h1>Sign in${idpName ? ` to ${escapeHtml(idpName)}` : ''}</h1>
   ${app ? `<p class="note">to continue to <strong>${escapeHtml(app)}</strong></p>` : ''}
   ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
   <form method="post" action="${action}" class="main">${extra}

@@ -1,15 +1,16 @@
 /**
  * The newcomer path in a real headless Chromium, with JavaScript turned off (the example and the
- * development IdP need none): the example app on the development IdP, from the home page to the
- * dashboard, a reload, the logout through the IdP's end-session page, a hint-less sign-in from a
- * deep link, and the password login beside SSO.
+ * development IdPs need none): the example as a multi-tenant app, each customer on its own
+ * development IdP. From the home page, a work email at Acme to Acme's IdP and the dashboard, a
+ * reload, the logout through Acme's end-session page; a Globex user through Globex's IdP; a deep
+ * link that asks for the work email; and the password login beside SSO.
  *
  * Needs Debian's Chromium (`apt-get install -y chromium`; CHROMIUM_PATH overrides the path).
  * Without it the test is skipped with one line, unless CI_REQUIRE_E2E=1 (as in CI), which makes
  * its absence a failure. Screenshots go to test/e2e/artifacts/ (git-ignored);
  * E2E_UPDATE_DOCS=1 also copies the dashboard to docs/screenshot-dashboard.png.
  */
-import { test } from 'tap'
+import tap, { test } from 'tap'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,12 +30,14 @@ if (!existsSync(executablePath)) {
     test('browser end-to-end tests', { skip: `${executablePath} not found; ${enable}` }, () => {})
   }
 } else {
-  test('in Chromium: SSO sign-in, reload, logout through the IdP, deep link, password login', async (t) => {
+  // A real browser through two IdPs on a machine shared with other runs: more than tap's default minute.
+  tap.setTimeout(180_000)
+  test('in Chromium: multi-tenant SSO sign-in by work email, reload, logout through each customer\'s IdP, deep link, password login', async (t) => {
     const { chromium } = await import('playwright-core')
     const example = await startExample({ port: 0, env: { SESSION_SECRET: secret }, logger: false })
     t.teardown(() => example.close())
     const url = example.url
-    const idp = example.config.devIdp!.issuer
+    const [acmeIdp, globexIdp] = example.config.tenants!.map(({ idp }) => idp.url)
     const profile = mkdtempSync(join(tmpdir(), 'fastify-sso-e2e-'))
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath,
@@ -53,22 +56,23 @@ if (!existsSync(executablePath)) {
     const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
     const main = async () => await page.textContent('main') ?? ''
 
-    // Home page → SSO with a work email → the development IdP's form, prefilled from login_hint.
+    // Home page → SSO with a work email → Acme's own development IdP, its form prefilled from login_hint.
     await page.goto(url)
     t.equal(await page.title(), 'Sign in · Acme B2B')
     await shot('home')
     await page.fill('#sso-email', 'alice@acme.test')
     await page.click('button:has-text("Continue with SSO")')
-    await page.waitForURL(`${idp}/interaction/**`)
-    t.equal(await page.inputValue('#email'), 'alice@acme.test', 'the dev IdP prefills the email from login_hint')
+    await page.waitForURL(`${acmeIdp}/interaction/**`)
+    t.equal(await page.inputValue('#email'), 'alice@acme.test', 'Acme\'s IdP prefills the email from login_hint')
+    t.match(await page.textContent('h1') ?? '', /Sign in to Acme/)
     await shot('idp-login')
     await page.fill('#password', 'any password')
     await page.click('button:has-text("Sign in")')
 
-    // The dashboard, signed in through the IdP.
+    // The dashboard, signed in through Acme's connection.
     await page.waitForURL(`${url}dashboard`)
     const dashboard = await main()
-    for (const expected of ['Welcome, Alice', 'Alice Anders', 'alice@acme.test', 'Acme', 'org_acme', 'oidc', 'admin', 'Engineering', 'Raw claims', '"org_name": "Acme"']) {
+    for (const expected of ['Welcome, Alice', 'Alice Anders', 'alice@acme.test', 'Acme', 'org_acme', 'acme (oidc)', 'admin', 'Engineering', 'Raw claims', '"org_name": "Acme"']) {
       t.ok(dashboard.includes(expected), `the dashboard shows ${expected}`)
     }
     const cookies = await browser.cookies(url)
@@ -81,21 +85,39 @@ if (!existsSync(executablePath)) {
     await page.reload()
     t.match(await main(), /Alice Anders/, 'still signed in after a reload')
 
-    // Logout: the app's session ends, the IdP asks for confirmation, and the browser comes back home.
+    // Logout: the app's session ends, Acme's IdP asks for confirmation, and the browser comes back home.
     await page.click('header button:has-text("Log out")')
-    await page.waitForURL(`${idp}/session/end**`)
+    await page.waitForURL(`${acmeIdp}/session/end**`)
     await shot('idp-logout')
     await page.click('button:has-text("Yes, sign me out")')
     await page.waitForURL(`${url}?state=*`)
     t.match(await main(), /Sign in with SSO/, 'back on the home page, signed out')
 
-    // A deep link while signed out: the IdP's form again (its session ended too), with no hint.
+    // Another customer: bob@globex.test goes to Globex's IdP, and out through it.
+    await page.fill('#sso-email', 'bob@globex.test')
+    await page.click('button:has-text("Continue with SSO")')
+    await page.waitForURL(`${globexIdp}/interaction/**`)
+    t.match(await page.textContent('h1') ?? '', /Sign in to Globex/)
+    await page.fill('#password', 'any password')
+    await page.click('button:has-text("Sign in")')
+    await page.waitForURL(`${url}dashboard`)
+    t.match(await main(), /Welcome, Bob[\s\S]*org_globex[\s\S]*globex \(oidc\)/, 'signed in to Globex')
+    await page.click('header button:has-text("Log out")')
+    await page.waitForURL(`${globexIdp}/session/end**`)
+    await page.click('button:has-text("Yes, sign me out")')
+    await page.waitForURL(`${url}?state=*`)
+
+    // A deep link while signed out: the home page asks for the work email, then Acme's IdP (its
+    // session ended too) shows its demo accounts.
     await page.goto(`${url}dashboard`)
-    await page.waitForURL(`${idp}/interaction/**`)
-    t.equal(await page.inputValue('#email'), '', 'no login_hint: an empty form and the demo accounts')
+    await page.waitForURL(`${url}?error=FST_SSO_ROUTING_REQUIRED`)
+    t.match(await page.textContent('.error') ?? '', /Enter your work email/)
+    await page.fill('#sso-email', 'carol@acme.test')
+    await page.click('button:has-text("Continue with SSO")')
+    await page.waitForURL(`${acmeIdp}/interaction/**`)
     await page.click('button:has-text("Carol Chen")')
     await page.waitForURL(`${url}dashboard`)
-    t.match(await main(), /Welcome, Carol/, 'back on the page first asked for')
+    t.match(await main(), /Welcome, Carol/, 'on the dashboard')
     await page.click('header button:has-text("Log out")')
     await page.click('button:has-text("Yes, sign me out")')
     await page.waitForURL(`${url}?state=*`)
