@@ -35,7 +35,7 @@ test('alice@acme.test signs in at Acme\'s IdP, bob@globex.test at Globex\'s: the
       organizationId,
       connectionId: tenant.connection.id,
       connectionType: 'oidc',
-      provider: 'connections'
+      provider: 'oidc'
     })
     t.match(user.id, new RegExp(`^${tenant.connection.id}:user_`), 'the id is scoped to the connection')
   }

@@ -58,7 +58,7 @@ test('ivy@initech.test signs in through Initech\'s SAML IdP, at the connection\'
   t.equal(action, `${origin}/auth/callback?connection=initech`)
   const page: Page = await browser.navigate(action, { form: fields })
   t.equal(page.status, 200)
-  t.match(await userOf(browser), { email: 'ivy@initech.test', organizationId: 'org_initech', connectionId: 'initech', connectionType: 'saml', provider: 'connections', id: /^initech:/ })
+  t.match(await userOf(browser), { email: 'ivy@initech.test', organizationId: 'org_initech', connectionId: 'initech', connectionType: 'saml', provider: 'saml', id: /^initech:/ })
 })
 
 test('each SAML connection\'s metadata at /saml/metadata?connection=<id>; an OpenID Connect one has none (404)', async (t) => {

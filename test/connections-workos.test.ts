@@ -34,7 +34,7 @@ test('a workosSso connection: routed by email to the customer\'s WorkOS organiza
   t.equal(authorize.searchParams.get('login_hint'), 'bob@globex.test')
   const page = await browser.navigate(authorize.href)
   const { user } = JSON.parse(page.body)
-  t.match(user, { email: 'bob@globex.test', organizationId: 'tenant_globex', connectionId: 'globex', connectionType: 'workos-sso', provider: 'connections' })
+  t.match(user, { email: 'bob@globex.test', organizationId: 'tenant_globex', connectionId: 'globex', connectionType: 'workos-sso', provider: 'workos-sso' })
   t.match(user.id, /^globex:prof_/)
 })
 

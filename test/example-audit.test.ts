@@ -11,7 +11,7 @@ test('the audit page lists the latest sign-in events of the admin\'s organizatio
   const { browser } = await startTestExample(t)
   // A failed sign-in first: a callback no login was started for.
   await browser.navigate('/auth/callback?code=x&state=y')
-  await loginThroughIdp(browser, 'alice@acme.test', '/auth/login?returnTo=%2Fdashboard')
+  await loginThroughIdp(browser, 'alice@acme.test', '/auth/login?returnTo=%2Fdashboard&email=alice%40acme.test')
   const dashboard = await browser.navigate('/dashboard')
   t.match(dashboard.body, /<a href="\/audit">Audit<\/a>/, 'admins see the link')
   t.notMatch(dashboard.body, /Set up SSO for your organization/, 'no Admin Portal without WorkOS')
@@ -25,7 +25,7 @@ test('the audit page lists the latest sign-in events of the admin\'s organizatio
 
 test('another organization\'s events stay out; members are refused', async (t) => {
   const { app, browser } = await startTestExample(t)
-  await loginThroughIdp(browser, 'bob@globex.test', '/auth/login?returnTo=%2Fdashboard')
+  await loginThroughIdp(browser, 'bob@globex.test', '/auth/login?returnTo=%2Fdashboard&email=bob%40globex.test')
   await new Promise(resolve => setImmediate(resolve))
   const member = await browser.navigate('/audit')
   t.equal(member.status, 403, 'bob is a member, not an admin')

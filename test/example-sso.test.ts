@@ -55,7 +55,7 @@ test('SSO: work email → that customer\'s IdP form (prefilled) → the dashboar
   const dashboard = await browser.navigate(form.action, { form: { email: 'alice@acme.test', password: 'anything' } })
   t.equal(dashboard.url, `${url}dashboard`, 'lands on returnTo=/dashboard')
   t.equal(dashboard.status, 200)
-  for (const expected of ['Welcome, Alice', 'Alice Anders', 'alice@acme.test', 'Acme <code>org_acme</code>', '<code>acme</code> (oidc)', '<code>connections</code>', 'admin', 'Engineering', 'Raw claims', '&quot;org_name&quot;: &quot;Acme&quot;', 'action="/auth/logout"']) {
+  for (const expected of ['Welcome, Alice', 'Alice Anders', 'alice@acme.test', 'Acme <code>org_acme</code>', '<code>acme</code> (oidc)', '<code>oidc</code>', 'admin', 'Engineering', 'Raw claims', '&quot;org_name&quot;: &quot;Acme&quot;', 'action="/auth/logout"']) {
     t.ok(dashboard.body.includes(expected), `the dashboard shows ${expected}`)
   }
   t.notMatch(dashboard.body, /<script/i)

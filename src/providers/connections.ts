@@ -331,14 +331,17 @@ function bindUser (user: RawUser, connection: ValidConnection, protocol: string)
   }
   return {
     ...user,
+    // Unique across tenants: two IdPs that pick the same subject for different people must never
+    // make one user. The IdP's own subject stays readable as `idpId` (what SCIM's externalId and
+    // directory sync match on).
     id: scoped(connection.id, user.id),
+    idpId: user.idpId ?? user.id,
     // Inside a domain the app verified for this tenant, its IdP is the authority on the address
     // (unless it says otherwise); a guest's address is only what that IdP asserts.
     emailVerified: member ? user.emailVerified !== false : false,
     organizationId: connection.organizationId,
     connectionId: connection.id,
     connectionType: protocol,
-    provider: providerName,
     ...(member ? {} : { claims: { ...user.claims, guest: true } })
   }
 }

@@ -54,9 +54,10 @@ export function logoutHandler (core: SsoCore) {
     }
     const localTarget = core.options.logoutRedirect
     let target: string = localTarget
-    // The IdP's end-session page only for sessions that IdP started: a user the app signed in
-    // itself (`app.sso.signIn()`, a password login) has no IdP session to end there.
-    const startedAtIdp = !record || record.u.provider === core.provider.name
+    // The IdP's end-session page only for sessions that IdP started (they carry provider state
+    // from the callback): a user the app signed in itself (`app.sso.signIn()`, a password login)
+    // has none, and no IdP session to end there.
+    const startedAtIdp = !record || record.p !== undefined
     if (core.provider.logoutUrl && startedAtIdp) {
       try {
         const url = await withTimeout(core.provider.logoutUrl(providerSession, new URL(localTarget, core.options.baseUrl).href), 5_000)

@@ -32,6 +32,8 @@ export async function signIn (app: FastifyInstance, user: TestUser): Promise<str
     id: user.id ?? `test|${user.email.toLowerCase()}`,
     provider: user.provider ?? core.provider.name
   }
-  const record = core.sessions.create(full)
+  // A user of the app's own provider gets (empty) provider state, as a login through the IdP
+  // leaves: logout then visits the IdP's end-session page, as it would for a real login.
+  const record = core.sessions.create(full, user.provider === undefined || user.provider === core.provider.name ? {} : undefined)
   return `${core.options.cookieName}=${encodeURIComponent(await core.sessions.save(record))}`
 }
