@@ -1,14 +1,15 @@
 /**
  * The example's customers when no IdP is configured: each tenant signs in through its own
  * embedded development IdP, and `connections()` routes a login there by the work email's domain
- * (alice@acme.test → Acme's IdP, bob@globex.test → Globex's).
+ * (alice@acme.test → Acme's OpenID Provider, bob@globex.test → Globex's, ivy@initech.test →
+ * Initech's SAML IdP).
  *
  * In a real app this table is a database table (see docs/multi-tenant.md), with verified domains
  * and each customer's IdP settings. To add a tenant here, add one entry to `demoTenants`; a
  * tenant on another kind of IdP (SAML) only needs its own `start` function.
  */
-import { oidcProvider, type ConnectionLookup, type SsoConnection, type SsoProvider } from '../src/index.ts'
-import { defaultDevUsers, startDevIdp, type DevIdpUser } from '../src/testing/index.ts'
+import { oidcProvider, samlProvider, type ConnectionLookup, type SsoConnection, type SsoProvider } from '../src/index.ts'
+import { defaultDevUsers, startDevIdp, startDevSamlIdp, type DevIdpUser } from '../src/testing/index.ts'
 
 /** A customer of the example app and the development IdP it signs in through. */
 export interface DemoTenant {
@@ -53,12 +54,32 @@ export async function devOidcIdp (tenant: DemoTenant, baseUrl: string): Promise<
   }
 }
 
+/**
+ * A tenant on the embedded development SAML IdP (`startDevSamlIdp`): the connection reads the IdP's
+ * settings from its metadata URL, as it would an Okta SAML app's or ADFS's.
+ */
+export async function devSamlIdp (tenant: DemoTenant, baseUrl: string): Promise<RunningIdp> {
+  const idp = await startDevSamlIdp({ users: tenant.users, app: { baseUrl } })
+  return {
+    provider: samlProvider({ idp: { metadataUrl: idp.metadataUrl } }),
+    url: idp.metadataUrl,
+    protocol: 'saml',
+    close: () => idp.close()
+  }
+}
+
 const usersOf = (organizationId: string) => defaultDevUsers.filter(user => user.organizationId === organizationId)
+
+/** Initech's people (on its SAML IdP). */
+const initechUsers: DevIdpUser[] = [
+  { email: 'ivy@initech.test', name: 'Ivy Irwin', givenName: 'Ivy', familyName: 'Irwin', organizationId: 'org_initech', organizationName: 'Initech', roles: ['admin'], groups: ['Finance'] }
+]
 
 /** The example's tenants. */
 export const demoTenants: DemoTenant[] = [
   { id: 'acme', name: 'Acme', organizationId: 'org_acme', domains: ['acme.test'], users: usersOf('org_acme'), start: devOidcIdp },
-  { id: 'globex', name: 'Globex', organizationId: 'org_globex', domains: ['globex.test'], users: usersOf('org_globex'), start: devOidcIdp }
+  { id: 'globex', name: 'Globex', organizationId: 'org_globex', domains: ['globex.test'], users: usersOf('org_globex'), start: devOidcIdp },
+  { id: 'initech', name: 'Initech', organizationId: 'org_initech', domains: ['initech.test'], users: initechUsers, start: devSamlIdp }
 ]
 
 /** Starts every tenant's IdP (closing the ones already started if one fails). */

@@ -20,10 +20,14 @@ test('nothing set: multi-tenant, each demo customer on its own development IdP r
   const config = await exampleConfig({ SESSION_SECRET: secret }, base)
   t.teardown(() => closeConfig(config))
   t.equal(config.provider.name, 'connections')
-  t.same(config.tenants!.map(({ tenant }) => [tenant.id, tenant.organizationId, tenant.domains]), [['acme', 'org_acme', ['acme.test']], ['globex', 'org_globex', ['globex.test']]])
-  for (const { idp } of config.tenants!) t.match(idp.url, /^http:\/\/127\.0\.0\.1:\d+$/)
-  t.not(config.tenants![0]!.idp.url, config.tenants![1]!.idp.url, 'two IdPs')
-  t.match(config.description, /acme\.test → Acme's embedded development IdP; globex\.test → Globex's/)
+  t.same(config.tenants!.map(({ tenant, idp }) => [tenant.id, tenant.organizationId, tenant.domains, idp.protocol]), [
+    ['acme', 'org_acme', ['acme.test'], 'oidc'],
+    ['globex', 'org_globex', ['globex.test'], 'oidc'],
+    ['initech', 'org_initech', ['initech.test'], 'saml']
+  ])
+  for (const { idp } of config.tenants!) t.match(idp.url, /^http:\/\/127\.0\.0\.1:\d+(\/saml\/metadata)?$/)
+  t.equal(new Set(config.tenants!.map(({ idp }) => new URL(idp.url).origin)).size, 3, 'three IdPs')
+  t.match(config.description, /acme\.test → Acme's embedded development IdP; globex\.test → Globex's embedded development IdP; initech\.test → Initech's/)
   t.equal(config.workosClient, undefined)
   t.equal(config.webhookSecret, devWebhookSecret)
   t.equal(devWebhookSecret, 'whsec_dev_fastify_sso_example_secret')

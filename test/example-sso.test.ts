@@ -91,7 +91,7 @@ test('bob@globex.test goes to Globex\'s own IdP and signs in to Globex', async (
 
 test('an email domain no customer has: back home, saying so', async (t) => {
   const { browser, url } = await example(t)
-  const page = await browser.navigate('/auth/login?returnTo=%2Fdashboard&email=someone%40initech.test')
+  const page = await browser.navigate('/auth/login?returnTo=%2Fdashboard&email=someone%40umbrella.test')
   t.equal(page.url, `${url}?error=FST_SSO_UNKNOWN_DOMAIN`)
   t.match(page.body, /Single sign-on is not set up for that email domain/)
 })

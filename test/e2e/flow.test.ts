@@ -2,7 +2,8 @@
  * The newcomer path in a real headless Chromium, with JavaScript turned off (the example and the
  * development IdPs need none): the example as a multi-tenant app, each customer on its own
  * development IdP. From the home page, a work email at Acme to Acme's IdP and the dashboard, a
- * reload, the logout through Acme's end-session page; a Globex user through Globex's IdP; a deep
+ * reload, the logout through Acme's end-session page; a Globex user through Globex's IdP; an
+ * Initech user through Initech's SAML IdP (a cross-site form post on http://localhost); a deep
  * link that asks for the work email; and the password login beside SSO.
  *
  * Needs Debian's Chromium (`apt-get install -y chromium`; CHROMIUM_PATH overrides the path).
@@ -37,7 +38,7 @@ if (!existsSync(executablePath)) {
     const example = await startExample({ port: 0, env: { SESSION_SECRET: secret }, logger: false })
     t.teardown(() => example.close())
     const url = example.url
-    const [acmeIdp, globexIdp] = example.config.tenants!.map(({ idp }) => idp.url)
+    const [acmeIdp, globexIdp, initechIdp] = example.config.tenants!.map(({ idp }) => idp.url)
     const profile = mkdtempSync(join(tmpdir(), 'fastify-sso-e2e-'))
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath,
@@ -106,6 +107,21 @@ if (!existsSync(executablePath)) {
     await page.waitForURL(`${globexIdp}/session/end**`)
     await page.click('button:has-text("Yes, sign me out")')
     await page.waitForURL(`${url}?state=*`)
+
+    // A SAML customer: ivy@initech.test goes to Initech's SAML IdP, on another site (127.0.0.1). Its
+    // answer is a cross-site form POST, which carries no SameSite=Lax cookie: the app parks it and
+    // re-enters with a same-site GET that does (no JavaScript needed), then signs Ivy in.
+    await page.fill('#sso-email', 'ivy@initech.test')
+    await page.click('button:has-text("Continue with SSO")')
+    await page.waitForURL(`${new URL(initechIdp!).origin}/**`)
+    await shot('saml-idp-login')
+    await page.click('button:has-text("Ivy Irwin")')
+    await page.click('button:has-text("Continue to the application")')
+    await page.waitForURL(`${url}dashboard`)
+    t.match(await main(), /Welcome, Ivy[\s\S]*org_initech[\s\S]*initech \(saml\)/, 'signed in to Initech through SAML')
+    await page.click('header button:has-text("Log out")')
+    await page.waitForURL(`${url}**`)
+    t.match(await main(), /Sign in with SSO/, 'logged out (through Initech\'s single logout) and back home')
 
     // A deep link while signed out: the home page asks for the work email, then Acme's IdP (its
     // session ended too) shows its demo accounts.
