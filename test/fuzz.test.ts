@@ -9,15 +9,8 @@ import type { FastifyInstance } from 'fastify'
 import { directorySync, jwtProvider, memoryStore } from '../src/index.ts'
 import { buildApp, devIdp, recordUnhandledRejections, unreachableIdp } from './fixtures/app.ts'
 import { connectionsApp, mapResolver, startTenants } from './fixtures/tenants.ts'
+import { prng } from './fixtures/prng.ts'
 
-function prng (seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const nasty = [
   '', ' ', '%', '%%', '%00', '%0d%0a', '%E0%A4%A', '%ff', '\u0000', '\u202e', '😀', '"', "'", '<script>x</script>',

@@ -6,15 +6,8 @@
  */
 import { test } from 'tap'
 import { createUser, entraUser, enterpriseSchema, groupSchema, oktaUser, patch, scimApp } from './fixtures/scim.ts'
+import { prng } from './fixtures/prng.ts'
 
-function prng (seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const nasty: unknown[] = [
   '', ' ', '"', '\\', '\u0000', '😀', 'x'.repeat(3000), '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty',
