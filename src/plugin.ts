@@ -23,6 +23,8 @@ import { loginHandler } from './routes/login.ts'
 import { endSession, logoutHandler, logoutMethodNotAllowed } from './routes/logout.ts'
 import { boundUser, type SsoUser } from './user.ts'
 import { startSession } from './start-session.ts'
+import { AccessTokens } from './access-token.ts'
+import { stepUpOption, stepUpQuery } from './step-up.ts'
 
 /** How often each instance reads revocations published by the others. */
 const revocationPollMs = 500
@@ -75,6 +77,7 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
     }
   }
 
+  const accessTokens = new AccessTokens(core)
   decorateRequest(fastify, core)
   if (sessions.serverSide) {
     // request.user is synchronous: with server-side sessions, the record is fetched up front,
@@ -91,12 +94,20 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
       const { user: bounded } = boundUser({ ...user, provider: user.provider ?? 'local' })
       await startSession(core, request, reply, bounded)
     },
-    loginUrl (returnTo) {
+    loginUrl (returnTo, stepUp) {
       const safe = safeReturnTo(returnTo, options.baseUrl, '')
       const url = new URL(loginPath, options.baseUrl)
       if (safe) url.searchParams.set('returnTo', safe)
+      let checked
+      try {
+        checked = stepUp && stepUpOption('app.sso.loginUrl', stepUp)
+      } catch (err) {
+        throw InvalidArgumentError((err as Error).message)
+      }
+      for (const [name, value] of stepUpQuery(checked)) url.searchParams.set(name, value)
       return url.href
     },
+    accessToken: (request) => accessTokens.get(request),
     [kCore]: core
   }
   fastify.decorate('sso', decorator)
