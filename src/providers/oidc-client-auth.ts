@@ -102,7 +102,7 @@ function algorithmOf (key: KeyObject, jwk: JWK | undefined): string {
 
 /** The public JWK that IdPs register for a key: its public members, `kid`, `alg` and `use`. */
 async function publicJwk (key: KeyObject, jwk: JWK | undefined, alg: string): Promise<JWK> {
-  const members = await exportJWK(createPublicKey(key))
+  const members = await exportJWK(key.type === 'public' ? key : createPublicKey(key))
   const kid = typeof jwk?.kid === 'string' && jwk.kid !== '' ? jwk.kid : await calculateJwkThumbprint(members)
   return { ...members, kid, alg, use: 'sig' }
 }
