@@ -7,6 +7,8 @@ import { IdpError, IdpUnavailableError, InvalidGrantError, isSsoError, RefreshRe
 
 /** The `step` name of the code exchange (the token endpoint), as `mapOidcError` callers pass it. */
 export const tokenStep = 'code exchange'
+/** The steps at endpoints where the client authenticates (a 401 there is about the client, not the user). */
+const clientAuthenticatedSteps = new Set([tokenStep, 'pushed authorization request', 'token refresh', 'token revocation'])
 
 /** Transport and protocol-shape failures: the IdP, not the user or the token, is at fault. */
 const unavailableCodes = new Set([
@@ -88,9 +90,9 @@ export function mapOidcError (err: unknown, step: string): SsoError {
     if (err.error === 'invalid_client' || err.error === 'unauthorized_client') return clientRefused(err.status, err.error)
     return IdpUnavailableError(`The identity provider answered the ${step} with an error (${err.status} ${err.error}).`)
   }
-  if (err instanceof client.WWWAuthenticateChallengeError && err.status === 401 && step === tokenStep) {
-    // RFC 6749 §5.2: a 401 with a challenge from the token endpoint is how `invalid_client` is
-    // answered to a client that authenticated with the Authorization header.
+  if (err instanceof client.WWWAuthenticateChallengeError && err.status === 401 && clientAuthenticatedSteps.has(step)) {
+    // RFC 6749 §5.2: a 401 with a challenge from an endpoint the client authenticates at is how
+    // `invalid_client` is answered to a client that authenticated with the Authorization header.
     return clientRefused(401, 'invalid_client')
   }
   if (err instanceof client.AuthorizationResponseError) {
