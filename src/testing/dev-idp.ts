@@ -79,7 +79,8 @@ export interface DevIdpOptions {
    * Authentication context classes the IdP offers (`acr_values_supported`), weakest first, e.g.
    * `['pwd', 'mfa']`. A login answers with the strongest of them the request's `acr_values` asks
    * for, else the first; a session whose `acr` is not among the requested ones is asked to sign
-   * in again (step-up). Default: none, and ID tokens carry no `acr`.
+   * in again (step-up), unless the IdP offers none of them (it then answers with the session's
+   * own). Default: none, and ID tokens carry no `acr`.
    */
   acrValues?: string[]
 }
@@ -182,7 +183,7 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: options.requirePushedAuthorizationRequests === true },
       rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage, postLogoutSuccessSource: renderLoggedOutPage }
     },
-    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}`, policy: stepUpPolicy(interactionPolicy) },
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}`, policy: stepUpPolicy(interactionPolicy, acrValues) },
     acrValues,
     // A refresh token for every client allowed the grant (as Keycloak does; oidc-provider's
     // default wants offline_access and a consent prompt), rotated at each use.
@@ -297,35 +298,32 @@ async function handleInteraction (provider: any, users: DevIdpUser[], acrValues:
       sendHtml(res, 200, loginPage(details.uid, users, email || hint, user ? 'Enter any password.' : 'Unknown user: pick one of the demo accounts.', app))
       return
     }
-    const acr = loginAcr(acrValues, details.params.acr_values, form.get('acr'))
+    const acr = loginAcr(acrValues, details.params.acr_values)
     await provider.interactionFinished(req, res, { login: { accountId: subjectOf(user), ...(acr ? { acr } : {}) } }, { mergeWithLastSubmission: false })
     return
   }
   sendHtml(res, 200, loginPage(details.uid, users, hint, '', app))
 }
 
-/**
- * The `acr` a login answers with: a posted `acr` (a test choosing what the user achieved), else
- * the strongest offered level the request's `acr_values` names, else the weakest offered one.
- */
-function loginAcr (offered: string[], requested: unknown, posted: string | null): string | undefined {
-  if (posted) return posted
+/** The `acr` a login answers with: the strongest offered level the request's `acr_values` names, else the weakest offered one. */
+function loginAcr (offered: string[], requested: unknown): string | undefined {
   const asked = typeof requested === 'string' ? requested.split(' ') : []
   return [...offered].reverse().find(value => asked.includes(value)) ?? offered[0]
 }
 
 /**
  * oidc-provider's prompts, plus a step-up check: a request whose `acr_values` the signed-in
- * session does not meet shows the login form again (oidc-provider itself prompts only for
- * essential acr claims; IdPs such as Okta and Keycloak step up on acr_values).
+ * session does not meet shows the login form again, when the IdP offers one of them (oidc-provider
+ * itself prompts only for essential acr claims; IdPs such as Okta and Keycloak step up on acr_values).
  */
-function stepUpPolicy (interactionPolicy: any): unknown {
+function stepUpPolicy (interactionPolicy: any, offered: string[]): unknown {
   const { Check, base } = interactionPolicy
   const policy = base()
   policy.get('login').checks.add(new Check('acr_values_step_up', 'the requested authentication level needs a new sign-in', (ctx: any) => {
     const requested = ctx.oidc.params.acr_values
     if (typeof requested !== 'string' || !ctx.oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT
-    return requested.split(' ').includes(ctx.oidc.session.acr) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT
+    const asked = requested.split(' ')
+    return asked.includes(ctx.oidc.session.acr) || !asked.some(value => offered.includes(value)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT
   }))
   return policy
 }
