@@ -94,6 +94,7 @@ test('requireUser({ maxAge: 300 }) with a sign-in an hour old: max_age=300 goes 
   op.behaviour.claims = { auth_time: now() - 5 }
   const landed = await browser.navigate('/recent')
   t.equal(op.calls('/authorize').at(-1)?.query.get('max_age'), '300', 'max_age reached the IdP')
+  t.equal(op.calls('/authorize').at(-1)?.query.get('prompt'), 'login', 'with prompt=login, for IdPs that ignore max_age')
   t.equal(landed.url, `${baseUrl}/recent`)
   t.same(JSON.parse(landed.body), { page: 'recent' })
 

@@ -363,7 +363,13 @@ class OidcProvider implements ProviderInstance {
     if (hint) parameters.login_hint = hint
     // Step-up (requireUser({ maxAge, acr })): the plugin validated these at /login.
     const { max_age: maxAge, acr_values: acrValues } = transaction.routing
-    if (maxAge !== undefined) parameters.max_age = maxAge
+    if (maxAge !== undefined) {
+      parameters.max_age = maxAge
+      // Some IdPs (Entra ID) ignore max_age but honour prompt=login; the callback checks
+      // auth_time against max_age either way.
+      const prompts = new Set((parameters.prompt ?? '').split(' ').filter(value => value !== '' && value !== 'none'))
+      parameters.prompt = [...prompts.add('login')].join(' ')
+    }
     if (acrValues !== undefined) parameters.acr_values = acrValues
     const metadata = config.serverMetadata()
     if (!this.#settings.par && metadata.require_pushed_authorization_requests !== true) return client.buildAuthorizationUrl(config, parameters)
