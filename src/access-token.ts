@@ -27,6 +27,11 @@ import { endSession } from './routes/logout.ts'
  * meet an expired token on the way.
  */
 export const refreshMarginMs = 60_000
+/**
+ * How long a call waits for a renewal while its current token is still valid: a slow IdP must not
+ * stall every API call of the margin's last minute. The renewal goes on; its result is kept.
+ */
+const renewalWaitMs = 2_000
 
 /** The outcome of one renewal, shared with the requests and instances that waited for it. */
 type Renewal = { state: ProviderSession } | { refused: string }
@@ -60,18 +65,18 @@ export class AccessTokens {
       throw NoAccessTokenError('This session holds no access token: it was started without one (app.sso.signIn(), another provider, or before tokens: true), or its tokens are no longer in the store. Sign in again through the identity provider.')
     }
     if (this.#fresh(state!)) return accessToken
-    let renewal: Renewal | null
-    try {
-      renewal = await this.#flight.run(record.id, { work: () => this.#renew(request, record, state!), usable: (done) => 'refused' in done || this.#fresh(done.state) }, request.log)
-    } catch (err) {
-      const error = isSsoError(err) ? err : storeFailure(err, request.log)
+    const renewing = this.#flight.run(record.id, { work: () => this.#renew(request, record, state!), usable: (done) => 'refused' in done || this.#fresh(done.state) }, request.log)
+      .then((renewal) => ({ renewal }), (err: unknown) => ({ error: isSsoError(err) ? err : storeFailure(err, request.log) }))
+    const expired = this.#expired(state!)
+    const outcome = expired ? await renewing : await within(renewing, renewalWaitMs)
+    if (outcome === undefined) return accessToken // still valid; the renewal lands later
+    if ('error' in outcome) {
       // Not renewed for now (the IdP or the store is down), but the token has not expired yet.
-      if (!this.#expired(state!)) {
-        request.log.warn({ code: error.code }, 'fastify-sso: could not renew the access token; using it until it expires')
-        return accessToken
-      }
-      throw error
+      if (expired) throw outcome.error
+      request.log.warn({ code: outcome.error.code }, 'fastify-sso: could not renew the access token; using it until it expires')
+      return accessToken
     }
+    const { renewal } = outcome
     if (!renewal) throw IdpUnavailableError('Another instance was renewing the access token and did not finish; try again.')
     if ('refused' in renewal) {
       sessions.forget(request)
@@ -122,6 +127,17 @@ export class AccessTokens {
 
   #expired (state: ProviderSession): boolean {
     return typeof state.accessTokenExpiresAt === 'number' && state.accessTokenExpiresAt <= this.#core.options.now()
+  }
+}
+
+/** What `promise` resolves to, or `undefined` when it takes longer than `ms` (it must not reject). */
+async function within<T> (promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<undefined>(resolve => { timer = setTimeout(() => resolve(undefined), ms).unref() })
+  try {
+    return await Promise.race([promise, late])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

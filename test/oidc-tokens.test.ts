@@ -12,6 +12,7 @@ import ssoPlugin, { memoryStore, oidcProvider, requireUser, type SsoStore } from
 import { signIn } from '../src/testing/index.ts'
 import { baseUrl, buildApp, json, providerFor, secret, testClock, unreachableIdp } from './fixtures/app.ts'
 import { startMaliciousOp } from './fixtures/malicious-op.ts'
+import { within } from './fixtures/redis.ts'
 import { appFor, attemptLogin } from './fixtures/login-attempt.ts'
 import {
   accessTokenTtl, keptState, refreshAtIdp, requestToken, revokeAtIdp, signInForTokens, tokenApp, tokenClient, tokenIdp, tokenRoutes, userinfoStatus
@@ -135,6 +136,22 @@ test('a renewed ID token for another user ends the session (FST_SSO_REFRESH_REFU
   const refused = await requestToken(app, cookie)
   t.match(refused, { status: 401, body: { code: 'FST_SSO_REFRESH_REFUSED', message: /another user/ } })
   t.equal((await app.inject({ url: '/api/me', headers: { ...json, cookie } })).statusCode, 401, 'signed out')
+})
+
+test('a slow IdP does not hold a call whose token is still valid: the current token at once, the renewed one when it lands', async (t) => {
+  const op = await startMaliciousOp(t)
+  const clock = testClock()
+  const client = { issuer: op.issuer, clientId: op.clientId, clientSecret: op.clientSecret }
+  const app = await buildApp(t, client, { provider: providerFor(client, { tokens: true }), now: clock.now }, tokenRoutes)
+  const cookie = (await attemptLogin(app)).browser.cookieHeader(baseUrl)
+  const { token } = (await requestToken(app, cookie)).body
+  op.behaviour.token = { delayMs: 3000 }
+  clock.advance(3600_000 - 30_000)
+  t.same(await requestToken(app, cookie), { status: 200, body: { token } }, 'the current token, 30 s before expiry, without the renewal')
+  t.equal(op.calls('/token').length, 2, 'the renewal is under way')
+  const landed = await within(15_000, async () => (await requestToken(app, cookie)).body.token !== token)
+  t.ok(landed < Number.POSITIVE_INFINITY, 'the renewed token is handed out once it lands')
+  t.equal(op.calls('/token').length, 2, 'one renewal for all those calls')
 })
 
 test('no session, no tokens in the session, no tokens: true: coded errors', async (t) => {
