@@ -86,8 +86,31 @@ export interface SsoDecorator {
    * ```
    */
   signIn(request: FastifyRequest, reply: FastifyReply, user: Omit<SsoUser, 'provider'> & { provider?: string }): Promise<void>
-  /** The absolute login URL for a same-origin path, e.g. for emails and links. */
-  loginUrl(returnTo?: string): string
+  /**
+   * The absolute login URL for a same-origin path, e.g. for emails and links; with `stepUp`, a
+   * login that asks the IdP for a sign-in at most `maxAge` seconds old and/or with one of the `acr`
+   * values (what `requireUser({ maxAge, acr })` sends browsers to).
+   */
+  loginUrl(returnTo?: string, stepUp?: { maxAge?: number, acr?: string | string[] }): string
+  /**
+   * The signed-in user's access token, for calling an API on their behalf (`oidcProvider({ tokens: true })`).
+   * Renewed with the refresh token first when it expires within 60 seconds (once for all parallel
+   * calls and instances; a rotated refresh token replaces the old one). Rejects with
+   * `FST_SSO_UNAUTHORIZED` without a session, `FST_SSO_NO_ACCESS_TOKEN` when the session has none,
+   * `FST_SSO_REFRESH_REFUSED` when the IdP refuses the renewal (the session is then ended: the next
+   * request is signed out), `FST_SSO_IDP_UNAVAILABLE` when the IdP cannot be reached and the token
+   * has expired.
+   *
+   * @example
+   * ```ts
+   * app.get('/invoices', { preHandler: requireUser() }, async (request) => {
+   *   const token = await app.sso.accessToken(request)
+   *   const res = await fetch('https://api.example.com/invoices', { headers: { authorization: `Bearer ${token}` } })
+   *   return res.json()
+   * })
+   * ```
+   */
+  accessToken(request: FastifyRequest): Promise<string>
   /**
    * A WorkOS Admin Portal link (valid five minutes) where an organization's IT admin sets up SSO,
    * directory sync, domain verification, audit logs or log streams. WorkOS providers only

@@ -108,6 +108,10 @@ export const OrganizationMismatchError = code('FST_SSO_ORGANIZATION_MISMATCH', 4
 export const UnauthorizedError = code('FST_SSO_UNAUTHORIZED', 401, 'Sign in to continue')
 /** `requireUser()` found a user who fails the organization, role or custom check. */
 export const ForbiddenError = code('FST_SSO_FORBIDDEN', 403, 'You do not have access to this page')
+/** `requireUser({ maxAge, acr })` on an API call: the session's sign-in is too old or not strong enough (the message names the requirement). */
+export const StepUpRequiredError = code('FST_SSO_STEP_UP_REQUIRED', 401, 'Sign in again to continue')
+/** A step-up login came back without what it asked for: `auth_time` too old or missing, `acr` missing or not one of the required. */
+export const StepUpFailedError = code('FST_SSO_STEP_UP_FAILED', 403, 'The identity provider did not confirm the sign-in this page requires')
 
 // ── Session and logout ──────────────────────────────────────────────────────────────────────
 
@@ -115,6 +119,10 @@ export const ForbiddenError = code('FST_SSO_FORBIDDEN', 403, 'You do not have ac
 export const SessionTooLargeError = code('FST_SSO_SESSION_TOO_LARGE', 500, 'The session is too large for a cookie')
 /** The identity provider sent a profile too large to keep in a session cookie. */
 export const ProfileTooLargeError = code('FST_SSO_PROFILE_TOO_LARGE', 502, 'The identity provider sent a profile too large for a session cookie')
+/** `app.sso.accessToken()`: the session holds no usable access token (signed in without one, its state lost, or expired with no refresh token). */
+export const NoAccessTokenError = code('FST_SSO_NO_ACCESS_TOKEN', 401, 'No access token is available for this session; please sign in again')
+/** `app.sso.accessToken()`: the IdP refused to renew the tokens (refresh token revoked, expired or reused); the session has been ended. */
+export const RefreshRefusedError = code('FST_SSO_REFRESH_REFUSED', 401, 'The identity provider ended this session; please sign in again')
 /** A cross-site request tried to log the user out. */
 export const CrossSiteRequestError = code('FST_SSO_CROSS_SITE_REQUEST', 403, 'Cross-site requests are not allowed here')
 /** `GET /logout` (logout must be a POST so that links and images cannot sign users out). */
@@ -157,8 +165,8 @@ const allErrors = [
   UnknownConnectionError, ConnectionDisabledError, ConnectionLookupError, ConnectionInvalidError, ConnectionMismatchError,
   EmailDomainNotAllowedError, SamlMetadataNotFoundError,
   IdpError, InvalidGrantError, TokenRejectedError, IdpUnavailableError,
-  LoginDeniedError, OrganizationMismatchError, UnauthorizedError, ForbiddenError,
-  SessionTooLargeError, ProfileTooLargeError, CrossSiteRequestError, MethodNotAllowedError,
+  LoginDeniedError, OrganizationMismatchError, UnauthorizedError, ForbiddenError, StepUpRequiredError, StepUpFailedError,
+  SessionTooLargeError, ProfileTooLargeError, NoAccessTokenError, RefreshRefusedError, CrossSiteRequestError, MethodNotAllowedError,
   StoreUnavailableError,
   WebhookSignatureError, WebhookBodyError, WebhookTooLargeError, WebhookInProgressError, WebhookHandlerError,
   BackchannelLogoutError

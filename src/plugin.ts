@@ -26,6 +26,8 @@ import { startSession } from './start-session.ts'
 import { AuditTrail } from './audit.ts'
 import { adminPortalLink } from './admin-portal.ts'
 import { authLogSerializers } from './log-redaction.ts'
+import { AccessTokens } from './access-token.ts'
+import { stepUpOption, stepUpQuery } from './step-up.ts'
 
 /** How often each instance reads revocations published by the others. */
 const revocationPollMs = 500
@@ -80,6 +82,7 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
     }
   }
 
+  const accessTokens = new AccessTokens(core)
   decorateRequest(fastify, core)
   if (sessions.serverSide) {
     // request.user is synchronous: with server-side sessions, the record is fetched up front,
@@ -101,13 +104,21 @@ async function ssoPlugin (fastify: FastifyInstance, rawOptions: SsoPluginOptions
       if (typeof id !== 'string' || id.length === 0) throw InvalidArgumentError('app.sso.invalidateConnection(id) needs the connection id, e.g. app.sso.invalidateConnection(\'acme\').')
       await provider.invalidateConnection(id)
     },
-    loginUrl (returnTo) {
+    loginUrl (returnTo, stepUp) {
       const safe = safeReturnTo(returnTo, options.baseUrl, '')
       const url = new URL(loginPath, options.baseUrl)
       if (safe) url.searchParams.set('returnTo', safe)
+      let checked
+      try {
+        checked = stepUp && stepUpOption('app.sso.loginUrl', stepUp)
+      } catch (err) {
+        throw InvalidArgumentError((err as Error).message)
+      }
+      for (const [name, value] of stepUpQuery(checked)) url.searchParams.set(name, value)
       return url.href
     },
     adminPortalLink: (linkOptions) => adminPortalLink(core, linkOptions),
+    accessToken: (request) => accessTokens.get(request),
     [kCore]: core
   }
   fastify.decorate('sso', decorator)

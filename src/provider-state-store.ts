@@ -5,8 +5,9 @@
  *
  * For state that every request should not carry in the cookie, or that must never reach the
  * browser: the ID token kept for `id_token_hint` at logout (about 1 KB, more than the rest of a
- * typical session cookie), and access and refresh tokens. The session record only notes that it
- * has such state (`SessionRecord.ps`), so sessions without it cost no store read at logout.
+ * typical session cookie), and access and refresh tokens (`app.sso.accessToken()`, access-token.ts,
+ * replaces them after each refresh; logout revokes them at the IdP). The session record only notes
+ * that it has such state (`SessionRecord.ps`), so sessions without it cost no store read at logout.
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { CookieCodec } from './cookie-codec.ts'
@@ -14,6 +15,7 @@ import type { SsoCore } from './core.ts'
 import type { ProviderSession } from './providers/provider.ts'
 import type { SessionRecord } from './session.ts'
 import type { SsoStore } from './store/store.ts'
+import { withTimeout } from './timeout.ts'
 
 /** What is sealed: the session id travels inside, so an entry copied under another key is refused. */
 interface Sealed { v: 1, sid: string, p: ProviderSession }
@@ -67,9 +69,10 @@ function storeKey (sessionId: string): string {
   return `provider-state:${sessionId}`
 }
 
-// ── The plugin's uses: never fatal, since the state is a convenience (the logout hint) ──────
+// ── The plugin's uses: never fatal at login and logout, where the state is a convenience ─────
 
-function stateStore (core: SsoCore): ProviderStateStore {
+/** The registration's provider-state store. */
+export function stateStore (core: SsoCore): ProviderStateStore {
   return new ProviderStateStore(core.store, core.sessions.codec)
 }
 
@@ -104,4 +107,22 @@ export async function forgetSecrets (core: SsoCore, log: FastifyBaseLogger, sess
   } catch (err) {
     log.warn({ err }, 'fastify-sso: could not delete the provider state from the store (it expires with the session)')
   }
+}
+
+/** How long ending a session waits for the IdP to revoke its tokens (the request itself may go on, up to its 10 s). */
+const revocationWaitMs = 2_000
+
+/**
+ * Revokes the tokens kept for a session at the IdP (the provider's `revokeTokens`), best effort:
+ * the caller waits at most two seconds, a failure is logged (never the token), nothing throws.
+ */
+export async function revokeKeptTokens (core: SsoCore, log: FastifyBaseLogger, state: ProviderSession): Promise<void> {
+  if (!core.provider.revokeTokens) return
+  const revoking = withTimeout(core.provider.revokeTokens(state)).catch((err: unknown) => {
+    log.warn({ err: { code: (err as { code?: unknown })?.code, message: (err as Error)?.message } }, 'fastify-sso: could not revoke the tokens at the identity provider (they expire by themselves)')
+  })
+  let timer: NodeJS.Timeout | undefined
+  const waited = new Promise<void>(resolve => { timer = setTimeout(resolve, revocationWaitMs).unref() })
+  await Promise.race([revoking, waited])
+  clearTimeout(timer)
 }

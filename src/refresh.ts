@@ -4,9 +4,11 @@
  * A refresh token is often single-use: two parallel requests that both spend it sign the user
  * out ("already exchanged"). So refreshes are single-flight per session: in the process, every
  * request for a session waits on the same promise; across instances, a short lock in the store
- * lets one instance refresh while the others wait for its sealed result.
+ * lets one instance refresh while the others wait for its sealed result. `SingleFlight` is that
+ * mechanism on its own; the session refresh below and `app.sso.accessToken()` (access-token.ts)
+ * both use it.
  */
-import type { FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { CookieCodec } from './cookie-codec.ts'
 import { auditFailure, auditUser, type AuditTrail } from './audit.ts'
 import { IdpUnavailableError, isSsoError, StoreUnavailableError } from './errors.ts'
@@ -19,19 +21,98 @@ const lockMs = 15_000
 const resultMs = 60_000
 const waitStepMs = 100
 
-/** Runs at most one refresh per session at a time, in this process and across instances. */
-export class RefreshCoordinator {
-  readonly #inflight = new Map<string, Promise<SessionRecord | null>>()
-  readonly #provider: ProviderInstance
+/** What {@link SingleFlight.run} needs for one piece of work. */
+export interface Flight<T extends object> {
+  /** Does the work; its result (unless `null`) is sealed in the store for the instances waiting on it. */
+  work: () => Promise<T | null>
+  /** Whether a result another instance left is still good to use (not expired). */
+  usable: (result: T) => boolean
+  /** Called when the wait for another instance's result ends without one (it took too long). */
+  gaveUp?: () => void
+}
+
+/**
+ * At most one run of a piece of work per id at a time, in this process and across instances.
+ * In the process, callers for the same id share one promise (and its outcome, errors included);
+ * across instances, the first to take a short lock in the store (`store.add`) works while the
+ * others poll for its sealed result. An instance whose wait ends without a result gets `null`.
+ * Store failures and errors thrown by `work` reject; the caller decides what they mean.
+ *
+ * @example
+ * ```ts
+ * const flight = new SingleFlight<Tokens>(store, codec, 'token-refresh')
+ * const tokens = await flight.run(sessionId, { work: () => renew(old), usable: fresh }, log)
+ * ```
+ */
+export class SingleFlight<T extends object> {
+  readonly #inflight = new Map<string, Promise<T | null>>()
   readonly #store: SsoStore
   readonly #codec: CookieCodec
+  readonly #namespace: string
+
+  /** `namespace` prefixes the store keys (`<namespace>-lock:<id>`, `<namespace>-result:<id>`). */
+  constructor (store: SsoStore, codec: CookieCodec, namespace: string) {
+    this.#store = store
+    this.#codec = codec
+    this.#namespace = namespace
+  }
+
+  run (id: string, flight: Flight<T>, log: FastifyBaseLogger): Promise<T | null> {
+    let pending = this.#inflight.get(id)
+    if (!pending) {
+      pending = this.#coordinate(id, flight, log).finally(() => this.#inflight.delete(id))
+      this.#inflight.set(id, pending)
+    }
+    return pending
+  }
+
+  async #coordinate (id: string, flight: Flight<T>, log: FastifyBaseLogger): Promise<T | null> {
+    const lockKey = `${this.#namespace}-lock:${id}`
+    const resultKey = `${this.#namespace}-result:${id}`
+    const done = await this.#result(resultKey, flight)
+    if (done) return done
+    if (!await this.#store.add(lockKey, '1', lockMs)) return await this.#waitForResult(resultKey, lockKey, flight, log)
+    try {
+      const result = await flight.work()
+      if (result !== null) await this.#store.set(resultKey, this.#codec.encode(result), resultMs)
+      return result
+    } finally {
+      await this.#store.delete(lockKey)
+    }
+  }
+
+  /** Another instance's result for this id, if it is still usable. */
+  async #result (key: string, flight: Flight<T>): Promise<T | null> {
+    const sealed = await this.#store.get(key)
+    const result = sealed ? this.#codec.decode<T>(sealed)?.data : undefined
+    return result !== undefined && result !== null && flight.usable(result) ? result : null
+  }
+
+  async #waitForResult (key: string, lockKey: string, flight: Flight<T>, log: FastifyBaseLogger): Promise<T | null> {
+    for (let waited = 0; waited < lockMs; waited += waitStepMs) {
+      await new Promise(resolve => setTimeout(resolve, waitStepMs))
+      const result = await this.#result(key, flight)
+      if (result) return result
+      // The lock is gone: the other instance finished. Read once more (it may have written the
+      // result just after our read); nothing there means its work failed.
+      if (await this.#store.get(lockKey) === null) return await this.#result(key, flight)
+    }
+    log.warn(`fastify-sso: gave up waiting for another instance (${this.#namespace})`)
+    flight.gaveUp?.()
+    return null
+  }
+}
+
+/** Runs at most one refresh per session at a time, in this process and across instances. */
+export class RefreshCoordinator {
+  readonly #flight: SingleFlight<SessionRecord>
+  readonly #provider: ProviderInstance
   readonly #now: () => number
   readonly #audit: AuditTrail | undefined
 
   constructor (provider: ProviderInstance, store: SsoStore, codec: CookieCodec, now: () => number, audit?: AuditTrail) {
     this.#provider = provider
-    this.#store = store
-    this.#codec = codec
+    this.#flight = new SingleFlight(store, codec, 'refresh')
     this.#now = now
     this.#audit = audit
   }
@@ -46,32 +127,20 @@ export class RefreshCoordinator {
    * The refreshed record, or `null` when the refresh failed (the user is then signed out). The
    * refresh that runs here emits `session.refreshed` or `session.refresh_failed` for `request`.
    */
-  refresh (record: SessionRecord, request: FastifyRequest): Promise<SessionRecord | null> {
-    let pending = this.#inflight.get(record.id)
-    if (!pending) {
-      pending = this.#coordinate(record, request).finally(() => this.#inflight.delete(record.id))
-      this.#inflight.set(record.id, pending)
-    }
-    return pending
-  }
-
-  async #coordinate (record: SessionRecord, request: FastifyRequest): Promise<SessionRecord | null> {
-    const lockKey = `refresh-lock:${record.id}`
-    const resultKey = `refresh-result:${record.id}`
+  async refresh (record: SessionRecord, request: FastifyRequest): Promise<SessionRecord | null> {
     try {
-      const done = await this.#result(resultKey)
-      if (done) return done
-      if (!await this.#store.add(lockKey, '1', lockMs)) return await this.#waitForResult(resultKey, lockKey, record, request)
-      try {
-        const refreshed = await this.#run(record, request)
-        if (refreshed) {
-          await this.#store.set(resultKey, this.#codec.encode(refreshed), resultMs)
-          this.#audit?.emit({ type: 'session.refreshed', ...auditUser(refreshed.u) }, request)
-        }
-        return refreshed
-      } finally {
-        await this.#store.delete(lockKey)
-      }
+      return await this.#flight.run(record.id, {
+        work: async () => {
+          const refreshed = await this.#run(record, request)
+          if (refreshed) this.#audit?.emit({ type: 'session.refreshed', ...auditUser(refreshed.u) }, request)
+          return refreshed
+        },
+        usable: (refreshed) => {
+          const expiresAt = refreshed.p?.expiresAt
+          return typeof expiresAt !== 'number' || expiresAt > this.#now()
+        },
+        gaveUp: () => this.#failed(record, request, IdpUnavailableError('Another instance\'s refresh of this session did not finish in time.'))
+      }, request.log)
     } catch (err) {
       request.log.error({ err }, 'fastify-sso: the store failed during a session refresh')
       this.#failed(record, request, StoreUnavailableError('The session store failed during the refresh.'))
@@ -97,28 +166,6 @@ export class RefreshCoordinator {
   /** A refresh that signs the user out: `session.refresh_failed`, with the coded reason. */
   #failed (record: SessionRecord, request: FastifyRequest, error: Error): void {
     this.#audit?.emit({ type: 'session.refresh_failed', ...auditUser(record.u), ...auditFailure(error) }, request)
-  }
-
-  /** Another instance's refresh result for this session, if it is still current. */
-  async #result (key: string): Promise<SessionRecord | null> {
-    const sealed = await this.#store.get(key)
-    const record = sealed ? this.#codec.decode<SessionRecord>(sealed)?.data : undefined
-    const expiresAt = record?.p?.expiresAt
-    return record && (typeof expiresAt !== 'number' || expiresAt > this.#now()) ? record : null
-  }
-
-  async #waitForResult (key: string, lockKey: string, record: SessionRecord, request: FastifyRequest): Promise<SessionRecord | null> {
-    for (let waited = 0; waited < lockMs; waited += waitStepMs) {
-      await new Promise(resolve => setTimeout(resolve, waitStepMs))
-      const record = await this.#result(key)
-      if (record) return record
-      // The lock is gone: the other instance finished. Read once more (it may have written the
-      // result just after our read); nothing there means its refresh failed.
-      if (await this.#store.get(lockKey) === null) return await this.#result(key)
-    }
-    request.log.warn('fastify-sso: gave up waiting for another instance to refresh the session')
-    this.#failed(record, request, IdpUnavailableError('Another instance\'s refresh of this session did not finish in time.'))
-    return null
   }
 }
 

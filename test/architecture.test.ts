@@ -16,8 +16,8 @@ const layers: Array<[string, RegExp]> = [
   ['the store', /^store\//],
   ['the provider interface and kit', /^providers\/(provider\.ts|kit\/)/],
   ['providers', /^providers\/[^/]+\.ts$/],
-  ['plugin internals', /^(options|cookie-codec|session|transaction|revocation|refresh|core|error-reply|provider-state-store|audit|admin-portal|log-redaction)\.ts$/],
-  ['routes and guard', /^(routes\/|guard\.ts|start-session\.ts)/],
+  ['plugin internals', /^(options|cookie-codec|session|transaction|revocation|refresh|core|error-reply|provider-state-store|audit|admin-portal|log-redaction|step-up)\.ts$/],
+  ['routes and guard', /^(routes\/|guard\.ts|start-session\.ts|access-token\.ts)/],
   ['plugins', /^(plugin\.ts|directory-sync\/|scim\/)/],
   ['public entry points', /^(index|types)\.ts$|^testing\//]
 ]

@@ -24,7 +24,7 @@
  */
 import {
   ConnectionDisabledError, ConnectionMismatchError, EmailDomainNotAllowedError, InvalidCallbackError, InvalidLoginRequestError,
-  RoutingRequiredError, SamlMetadataNotFoundError, StateMismatchError, TokenRejectedError, TransactionMissingError, UnknownConnectionError,
+  NoAccessTokenError, RoutingRequiredError, SamlMetadataNotFoundError, StateMismatchError, TokenRejectedError, TransactionMissingError, UnknownConnectionError,
   UnknownDomainError, BackchannelLogoutError, type SsoError
 } from '../errors.ts'
 import { optionError, optionsObject, positiveInteger } from '../option-checks.ts'
@@ -225,6 +225,26 @@ class ConnectionsProvider implements ProviderInstance {
     }
   }
 
+  /**
+   * Tokens on request (`app.sso.accessToken()`) for a connection whose provider keeps them
+   * (`oidcProvider({ tokens: true })`): renewed by the session's own connection.
+   */
+  async refreshTokens (state: ProviderSession): Promise<ProviderSession> {
+    const entry = await this.#enabled({ connection: connectionOf(state) })
+    const inner = this.#registry.instance(entry)
+    if (!inner.refreshTokens) throw NoAccessTokenError(`The connection ${entry.connection.id} keeps no tokens: give its oidcProvider tokens: true.`)
+    return await inner.refreshTokens(innerSession(state, entry.connection.id))
+  }
+
+  /** Revokes a session's kept tokens at its connection's IdP (at logout). */
+  async revokeTokens (state: ProviderSession): Promise<void> {
+    const id = state[sessionKey]
+    if (typeof id !== 'string' || !isConnectionId(id)) return
+    const entry = await this.#registry.find({ connection: id })
+    if (!entry) return
+    await this.#registry.instance(entry).revokeTokens?.(innerSession(state, id))
+  }
+
   async logoutUrl (session: ProviderSession | undefined, postLogoutRedirectUri: string): Promise<URL | null> {
     const id = session?.[sessionKey]
     if (typeof id !== 'string' || !isConnectionId(id)) return null
@@ -365,9 +385,14 @@ function innerTransaction (transaction: LoginTransaction): LoginTransaction {
   let routing: Record<string, string> | undefined
   for (const key in transaction.routing) {
     if (key.startsWith(innerRoutingPrefix)) (routing ??= {})[key.slice(innerRoutingPrefix.length)] = transaction.routing[key]!
+    // What the plugin adds for a step-up login (see LoginTransaction.routing) reaches the connection's provider as is.
+    else if (stepUpRoutingKeys.includes(key)) (routing ??= {})[key] = transaction.routing[key]!
   }
   return { ...transaction, routing: routing ?? noRouting }
 }
+
+/** The routing keys the plugin adds for a step-up login (`max_age`, `acr_values`). */
+const stepUpRoutingKeys: readonly string[] = ['max_age', 'acr_values']
 
 /** The routing of a connection whose provider chose none (OpenID Connect): shared, frozen. */
 const noRouting: Record<string, string> = Object.freeze({}) as Record<string, string>

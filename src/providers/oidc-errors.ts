@@ -3,10 +3,12 @@
  * the IdP is down or broken (502), the token is untrustworthy (401), the code is spent (400).
  */
 import * as client from 'openid-client'
-import { IdpError, IdpUnavailableError, InvalidGrantError, isSsoError, TokenRejectedError, type SsoError } from '../errors.ts'
+import { IdpError, IdpUnavailableError, InvalidGrantError, isSsoError, RefreshRefusedError, StepUpFailedError, TokenRejectedError, type SsoError } from '../errors.ts'
 
 /** The `step` name of the code exchange (the token endpoint), as `mapOidcError` callers pass it. */
 export const tokenStep = 'code exchange'
+/** The steps at endpoints where the client authenticates (a 401 there is about the client, not the user). */
+const clientAuthenticatedSteps = new Set([tokenStep, 'pushed authorization request', 'token refresh', 'token revocation'])
 
 /** Transport and protocol-shape failures: the IdP, not the user or the token, is at fault. */
 const unavailableCodes = new Set([
@@ -60,11 +62,22 @@ const spentCodeErrors = new Set(['invalid_grant', 'invalid_code'])
  * the IdP answer being unusable (502) with what to fix, never as a broken or forged answer.
  */
 function clientRefused (status: number, error: string): SsoError {
-  const fix = 'Check oidcProvider\'s clientId and clientSecret against the client registered at the IdP, and set tokenAuthMethod to the authentication method that registration names (\'client_secret_basic\' or \'client_secret_post\').'
+  const fix = 'Check oidcProvider\'s clientId and clientSecret (or privateKey: its public key registered at the IdP, the assertion audience clientAssertionAudience) against the client registered at the IdP, and set tokenAuthMethod to the authentication method that registration names (\'client_secret_basic\', \'client_secret_post\' or \'private_key_jwt\').'
   if (error === 'unauthorized_client') {
     return IdpUnavailableError(`The identity provider refused this application's client (${status} unauthorized_client). ${fix} Also check that the client may use the authorization code grant.`)
   }
   return IdpUnavailableError(`The identity provider refused this application's client credentials (${status} ${error}). ${fix}`)
+}
+
+/**
+ * Maps a failed refresh: the IdP refusing the refresh token (`invalid_grant`: revoked, expired,
+ * reused) ends the session; anything else (IdP down, client misconfigured) leaves it.
+ */
+export function mapRefreshError (err: unknown): SsoError {
+  if (err instanceof client.ResponseBodyError && spentCodeErrors.has(err.error)) {
+    return RefreshRefusedError(`The identity provider refused to renew the tokens (${err.error}): the refresh token was revoked, has expired or was already used. Please sign in again.`)
+  }
+  return mapOidcError(err, 'token refresh')
 }
 
 /** Maps a failure during discovery, the code exchange or user-info to a coded error. */
@@ -77,9 +90,9 @@ export function mapOidcError (err: unknown, step: string): SsoError {
     if (err.error === 'invalid_client' || err.error === 'unauthorized_client') return clientRefused(err.status, err.error)
     return IdpUnavailableError(`The identity provider answered the ${step} with an error (${err.status} ${err.error}).`)
   }
-  if (err instanceof client.WWWAuthenticateChallengeError && err.status === 401 && step === tokenStep) {
-    // RFC 6749 §5.2: a 401 with a challenge from the token endpoint is how `invalid_client` is
-    // answered to a client that authenticated with the Authorization header.
+  if (err instanceof client.WWWAuthenticateChallengeError && err.status === 401 && clientAuthenticatedSteps.has(step)) {
+    // RFC 6749 §5.2: a 401 with a challenge from an endpoint the client authenticates at is how
+    // `invalid_client` is answered to a client that authenticated with the Authorization header.
     return clientRefused(401, 'invalid_client')
   }
   if (err instanceof client.AuthorizationResponseError) {
@@ -93,6 +106,10 @@ export function mapOidcError (err: unknown, step: string): SsoError {
   if (code === 'OAUTH_INVALID_RESPONSE' && !/JWT|ID Token|id_token|signature|claim|nonce|issuer|"iss"|state/i.test(describe(err))) {
     // A token response missing required members is a broken IdP answer, not a forged token.
     return IdpUnavailableError(`The identity provider's ${step} answer is malformed: ${describe(err)}.`)
+  }
+  if (/"auth_time"|authentication time|last End-User authentication/.test(describe(err))) {
+    // Only asked for on a step-up login (max_age): the IdP did not sign the user in again.
+    return StepUpFailedError(`The identity provider did not confirm a recent sign-in: ${describe(err)}.`)
   }
   if (typeof code === 'string' && rejectedCodes.has(code)) {
     // Claim, signature, algorithm, key selection, nonce, issuer checks: an untrustworthy token.

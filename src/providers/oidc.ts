@@ -13,14 +13,16 @@
  *   failure; every request to the IdP times out after 10 seconds.
  * - Every request to the IdP (discovery, token, user-info, JWKS) goes through one traced fetch
  *   (`fastify-sso:idp`), so OpenTelemetry can show it as a span.
+ * - Tokens (`tokens: true`) stay server-side, sealed in the store; a refreshed ID token must be
+ *   for the same `sub`. A step-up login's `max_age` is checked by openid-client (`auth_time`).
  */
 import * as client from 'openid-client'
 import type { JWTVerifyGetKey } from 'jose'
-import { IdpUnavailableError, InvalidCallbackError, TokenRejectedError, TransactionMissingError } from '../errors.ts'
-import { booleanOption, optionError, optionsObject, parseHttpUrl, providerName, requiredString } from '../option-checks.ts'
+import { IdpUnavailableError, InvalidCallbackError, NoAccessTokenError, RefreshRefusedError, TokenRejectedError, TransactionMissingError } from '../errors.ts'
+import { booleanOption, oneOf, optionError, optionsObject, parseHttpUrl, providerName, requiredString } from '../option-checks.ts'
 import { pkceChallenge, randomId } from '../crypto.ts'
-import { mapOidcError, tokenStep } from './oidc-errors.ts'
-import { clientSecretBasic } from './oidc-client-auth.ts'
+import { mapOidcError, mapRefreshError, tokenStep } from './oidc-errors.ts'
+import { clientSecretBasic, clientSigningKey, privateKeyJwt, type AssertionAudience, type ClientPrivateKey } from './oidc-client-auth.ts'
 import { verifyLogoutToken, type LogoutTokenClaims } from './oidc-logout-token.ts'
 import { asymmetricAlgorithms, clockToleranceSeconds, remoteKeySet } from './kit/jwt-keys.ts'
 import { idpRequestTimeoutMs } from './kit/idp-call.ts'
@@ -40,8 +42,40 @@ export interface OidcProviderOptions {
   scopes?: string[]
   /** The only ID token signing algorithm accepted (default `RS256`). */
   idTokenSigningAlg?: string
-  /** How the client authenticates at the token endpoint (default `client_secret_basic` with a secret, `none` without). */
-  tokenAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'none'
+  /**
+   * How the client authenticates at the token, PAR and revocation endpoints (default
+   * `private_key_jwt` with a `privateKey`, `client_secret_basic` with a secret, `none` without).
+   */
+  tokenAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
+  /**
+   * `private_key_jwt`: the client's private key, PEM or JWK (RSA ≥ 2048 bits, EC P-256/384/521 or
+   * Ed25519). The assertions name it by `kid`: the JWK's own, else its RFC 7638 thumbprint;
+   * `clientJwks(privateKey)` gives the public JWKS to register at the IdP. Signed with the JWK's
+   * `alg`, else RS256 / ES256 / ES384 / ES512 / EdDSA by key type.
+   */
+  privateKey?: ClientPrivateKey
+  /**
+   * `private_key_jwt`: the assertion's `aud`: `issuer` (default; Auth0, Keycloak, RFC 7523bis) or
+   * `endpoint`, the URL of the endpoint being called (Okta, Entra ID).
+   */
+  clientAssertionAudience?: AssertionAudience
+  /** `private_key_jwt` with a certificate (Entra ID): its PEM; assertions then carry `x5t` and `x5t#S256`. */
+  clientCertificate?: string
+  /**
+   * Pushed authorization requests (RFC 9126): the login parameters go to the IdP server to server
+   * and the browser carries only a reference. Always on when the IdP's metadata says
+   * `require_pushed_authorization_requests`; `true` uses PAR with any IdP that offers it (needed
+   * when only this client's registration requires it). Default false.
+   */
+  par?: boolean
+  /**
+   * Keep the access and refresh tokens (server-side, like the ID token: sealed in the store under
+   * the session, never in the cookie or the logs) for `app.sso.accessToken(request)`, which renews
+   * the access token when it is about to expire. Logout revokes them at the IdP's
+   * `revocation_endpoint`. Most IdPs issue refresh tokens only for the `offline_access` scope.
+   * Default false.
+   */
+  tokens?: boolean
   /** `prompt` sent to the IdP (`login`, `select_account`, `consent`, `none`). */
   prompt?: string
   /**
@@ -62,7 +96,10 @@ export interface OidcProviderOptions {
   name?: string
 }
 
-const knownOptions = ['issuer', 'clientId', 'clientSecret', 'scopes', 'idTokenSigningAlg', 'tokenAuthMethod', 'prompt', 'userinfo', 'keepIdToken', 'name']
+const knownOptions = [
+  'issuer', 'clientId', 'clientSecret', 'scopes', 'idTokenSigningAlg', 'tokenAuthMethod', 'privateKey', 'clientAssertionAudience',
+  'clientCertificate', 'par', 'tokens', 'prompt', 'userinfo', 'keepIdToken', 'name'
+]
 /** Seconds any request to the IdP may take (openid-client counts in seconds). */
 const requestTimeout = idpRequestTimeoutMs / 1000
 /** An ID token older than this is refused even if not expired (a replayed or cached token). */
@@ -77,6 +114,11 @@ interface Settings {
   scope: string
   alg: string
   auth: client.ClientAuth
+  /** How requests to the IdP are sent: fetch, or fetch signing client assertions for their endpoint. */
+  /** Signs each request at send time (`private_key_jwt` with the endpoint as audience). */
+  signRequests: ((send: client.CustomFetch) => client.CustomFetch) | undefined
+  par: boolean
+  tokens: boolean
   prompt: string | undefined
   userinfo: boolean
   keepIdToken: boolean
@@ -104,15 +146,7 @@ function validate (options: OidcProviderOptions): Settings {
   if (!asymmetricAlgorithms.includes(alg)) {
     throw optionError('oidcProvider.idTokenSigningAlg', `must be an asymmetric algorithm (${asymmetricAlgorithms.join(', ')}); "none" and HS* are refused because the signature could not prove the IdP signed the token (got ${JSON.stringify(alg)}).`)
   }
-  const method = options.tokenAuthMethod ?? (options.clientSecret ? 'client_secret_basic' : 'none')
-  let auth: client.ClientAuth
-  if (method === 'none') auth = client.None()
-  else if (method === 'client_secret_basic' || method === 'client_secret_post') {
-    if (!options.clientSecret) throw optionError('oidcProvider.tokenAuthMethod', `"${method}" needs a clientSecret.`)
-    auth = method === 'client_secret_basic' ? clientSecretBasic(options.clientSecret) : client.ClientSecretPost(options.clientSecret)
-  } else {
-    throw optionError('oidcProvider.tokenAuthMethod', `must be 'client_secret_basic', 'client_secret_post' or 'none' (got ${JSON.stringify(method)}).`)
-  }
+  const { auth, signRequests } = clientAuthentication(options)
   if (options.prompt !== undefined && (typeof options.prompt !== 'string' || !/^[a-z_ ]+$/.test(options.prompt))) {
     throw optionError('oidcProvider.prompt', 'must be a prompt value such as "login" or "select_account".')
   }
@@ -126,11 +160,38 @@ function validate (options: OidcProviderOptions): Settings {
     scope: scopes.join(' '),
     alg,
     auth,
+    signRequests,
+    par: booleanOption('oidcProvider.par', options.par),
+    tokens: booleanOption('oidcProvider.tokens', options.tokens),
     prompt: options.prompt,
     userinfo: booleanOption('oidcProvider.userinfo', options.userinfo),
     keepIdToken: booleanOption('oidcProvider.keepIdToken', options.keepIdToken, true),
     name
   }
+}
+
+/** The client authentication at the IdP's endpoints, from `tokenAuthMethod` and the credentials. */
+function clientAuthentication (options: OidcProviderOptions): { auth: client.ClientAuth, signRequests?: (send: client.CustomFetch) => client.CustomFetch } {
+  const method = options.tokenAuthMethod ?? (options.privateKey !== undefined ? 'private_key_jwt' : options.clientSecret ? 'client_secret_basic' : 'none')
+  if (method !== 'private_key_jwt') {
+    for (const option of ['privateKey', 'clientAssertionAudience', 'clientCertificate'] as const) {
+      if (options[option] !== undefined) throw optionError(`oidcProvider.${option}`, `is for tokenAuthMethod 'private_key_jwt' (tokenAuthMethod is '${method}').`)
+    }
+  }
+  if (method === 'none') return { auth: client.None() }
+  if (method === 'client_secret_basic' || method === 'client_secret_post') {
+    if (!options.clientSecret) throw optionError('oidcProvider.tokenAuthMethod', `"${method}" needs a clientSecret.`)
+    return { auth: method === 'client_secret_basic' ? clientSecretBasic(options.clientSecret) : client.ClientSecretPost(options.clientSecret) }
+  }
+  if (method !== 'private_key_jwt') {
+    throw optionError('oidcProvider.tokenAuthMethod', `must be 'client_secret_basic', 'client_secret_post', 'private_key_jwt' or 'none' (got ${JSON.stringify(method)}).`)
+  }
+  if (options.privateKey === undefined) throw optionError('oidcProvider.privateKey', 'is required with tokenAuthMethod \'private_key_jwt\': the PEM or JWK of the key whose public half is registered at the IdP.')
+  if (options.clientSecret !== undefined) throw optionError('oidcProvider.clientSecret', 'must not be set with private_key_jwt (the client authenticates with its privateKey).')
+  const audience = oneOf('oidcProvider.clientAssertionAudience', options.clientAssertionAudience, ['issuer', 'endpoint'], 'issuer')
+  const key = clientSigningKey('oidcProvider.privateKey', options.privateKey, options.clientCertificate, 'oidcProvider.clientCertificate')
+  const { auth, signing } = privateKeyJwt(key, audience)
+  return { auth, ...(audience === 'endpoint' ? { signRequests: signing } : {}) }
 }
 
 /**
@@ -169,19 +230,34 @@ class OidcProvider implements ProviderInstance {
   #logoutKeys: JWTVerifyGetKey | undefined
   /** Who its requests are traced as. */
   readonly #idp: IdpTarget
+  /** Tokens on request: present only with `tokens: true` (the plugin reads their presence). */
+  readonly refreshTokens?: (state: ProviderSession) => Promise<ProviderSession>
+  readonly revokeTokens?: (state: ProviderSession) => Promise<void>
 
   constructor (settings: Settings, context: ProviderContext) {
     this.#settings = settings
     this.#context = context
     this.name = settings.name
     this.#idp = idpTarget(settings.name, context.connectionId)
+    if (settings.tokens) {
+      this.refreshTokens = (state) => this.#refreshTokens(state)
+      this.revokeTokens = (state) => this.#revokeTokens(state)
+    }
   }
 
-  /** The traced fetch for the endpoints of this discovery: `token`, `userinfo`, `jwks`. */
+  /** A fetch that signs the client assertion at send time, when the settings ask for it. */
+  #signed (send: client.CustomFetch): client.CustomFetch {
+    return this.#settings.signRequests?.(send) ?? send
+  }
+
+  /** The traced fetch for the endpoints of this discovery: `token`, `userinfo`, `jwks`, `par`, `revocation`. */
   #fetchFor (discovered: client.Configuration): client.CustomFetch {
     const metadata = discovered.serverMetadata()
     const operations = new Map<string, string>()
-    for (const [operation, endpoint] of [['token', metadata.token_endpoint], ['userinfo', metadata.userinfo_endpoint], ['jwks', metadata.jwks_uri]] as const) {
+    for (const [operation, endpoint] of [
+      ['token', metadata.token_endpoint], ['userinfo', metadata.userinfo_endpoint], ['jwks', metadata.jwks_uri],
+      ['par', metadata.pushed_authorization_request_endpoint], ['revocation', metadata.revocation_endpoint]
+    ] as const) {
       const url = URL.parse(endpoint ?? '')
       if (url) operations.set(url.origin + url.pathname, operation)
     }
@@ -204,7 +280,7 @@ class OidcProvider implements ProviderInstance {
       config = await client.discovery(issuer, clientId, this.#clientMetadata(), this.#settings.auth, {
         execute: insecure ? [client.allowInsecureRequests] : [],
         timeout: requestTimeout,
-        [client.customFetch]: tracedFetch<client.CustomFetchOptions>(this.#idp, 'discovery')
+        [client.customFetch]: this.#signed(tracedFetch<client.CustomFetchOptions>(this.#idp, 'discovery'))
       })
     } catch (err) {
       const reason = mapOidcError(err, 'discovery').message
@@ -228,14 +304,14 @@ class OidcProvider implements ProviderInstance {
   }
 
   /**
-   * A configuration for code exchanges, seeded with the last JWKS we saw. Exchanges share one
-   * (`#exchange`), so the IdP's keys are imported once, not at every login.
+   * A configuration for token requests (code exchanges, refreshes), seeded with the last JWKS we
+   * saw. They share one (`#exchange`), so the IdP's keys are imported once, not at every login.
    *
    * Key rotation: openid-client refuses a token whose `kid` its cached JWKS lacks until the cache
-   * is a minute old. So the shared configuration keeps each token response (by PKCE verifier)
-   * until its exchange ends; when one fails to select a key, `callback` gives the same response to
-   * a fresh configuration (`replay`), which fetches the JWKS again and validates everything anew.
-   * The code is never sent twice: the IdP's answer is what is replayed.
+   * is a minute old. So the shared configuration keeps each token response (by PKCE verifier, or
+   * by refresh token) until its request ends; when one fails to select a key, `#grant` gives the
+   * same response to a fresh configuration (`replay`), which fetches the JWKS again and validates
+   * everything anew. The code or refresh token is never sent twice: the IdP's answer is replayed.
    */
   #exchangeConfig (discovered: client.Configuration, replay?: TokenResponse): client.Configuration {
     const config = new client.Configuration(discovered.serverMetadata(), this.#settings.clientId, this.#clientMetadata(), this.#settings.auth)
@@ -246,19 +322,18 @@ class OidcProvider implements ProviderInstance {
     // Normalised: openid-client fetches `new URL(token_endpoint).href`, which differs from the raw
     // metadata string when the IdP writes it unnormalised (`:443`, `/./`, upper-case scheme).
     const tokenEndpoint = URL.parse(discovered.serverMetadata().token_endpoint ?? '')?.href
-    const traced = this.#fetchFor(discovered)
+    const send = this.#signed(this.#fetchFor(discovered))
     config[client.customFetch] = async (url, init) => {
       const toTokenEndpoint = tokenEndpoint !== undefined && URL.parse(String(url))?.href === tokenEndpoint
       if (replay && toTokenEndpoint) return new Response(replay.body, { status: replay.status, headers: { 'content-type': replay.contentType } })
-      const response = await traced(url, init)
-      // Keyed by the PKCE verifier: unique to one login transaction and secret, unlike the code.
-      const verifier = init.body instanceof URLSearchParams ? init.body.get('code_verifier') : null
-      if (replay || !toTokenEndpoint || !response.ok || verifier === null) return response
-      // Kept until the exchange ends, in case its ID token names a key we have not seen. Read
+      const response = await send(url, init)
+      const key = init.body instanceof URLSearchParams ? responseKey(init.body) : null
+      if (replay || !toTokenEndpoint || !response.ok || key === null) return response
+      // Kept until the request ends, in case its ID token names a key we have not seen. Read
       // once and handed on as a new Response: cheaper than clone(), which tees the stream.
       const body = await response.text()
       const contentType = response.headers.get('content-type') ?? ''
-      this.#tokenResponses.set(verifier, { status: response.status, contentType, body })
+      this.#tokenResponses.set(key, { status: response.status, contentType, body })
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
     }
     return config
@@ -268,6 +343,35 @@ class OidcProvider implements ProviderInstance {
   #sharedExchange (discovered: client.Configuration): client.Configuration {
     if (this.#exchange?.discovered !== discovered) this.#exchange = { discovered, config: this.#exchangeConfig(discovered) }
     return this.#exchange.config
+  }
+
+  /**
+   * A token request on the shared configuration, validated again by a fresh one when its ID token
+   * names a key we have not seen (see `#exchangeConfig`). `key` is what the request's answer is
+   * kept under (`responseKey`). Returns the result and the configuration that validated it.
+   */
+  async #grant<T> (discovered: client.Configuration, key: string, request: (config: client.Configuration) => Promise<T>): Promise<{ result: T, config: client.Configuration }> {
+    let config = this.#sharedExchange(discovered)
+    try {
+      try {
+        return { result: await request(config), config }
+      } catch (err) {
+        const answered = this.#tokenResponses.get(key)
+        if (!answered || (err as { code?: unknown }).code !== 'OAUTH_KEY_SELECTION_FAILED') throw err
+        // A key the cached JWKS lacks (the IdP rotated its keys): the same answer, validated by a
+        // configuration that fetches the JWKS again. Later requests start from those keys.
+        config = this.#exchangeConfig(discovered, answered)
+        try {
+          return { result: await request(config), config }
+        } finally {
+          this.#jwksCache = client.getJwksCache(config) ?? this.#jwksCache
+          this.#exchange = undefined
+        }
+      }
+    } finally {
+      this.#tokenResponses.delete(key)
+      if (this.#exchange?.config === config) this.#jwksCache = client.getJwksCache(config) ?? this.#jwksCache
+    }
   }
 
   async authorizationUrl (transaction: LoginTransaction, login: LoginRequest): Promise<URL> {
@@ -283,7 +387,27 @@ class OidcProvider implements ProviderInstance {
     if (this.#settings.prompt) parameters.prompt = this.#settings.prompt
     const hint = loginHint(login.query)
     if (hint) parameters.login_hint = hint
-    return client.buildAuthorizationUrl(config, parameters)
+    // Step-up (requireUser({ maxAge, acr })): the plugin validated these at /login.
+    const { max_age: maxAge, acr_values: acrValues } = transaction.routing
+    if (maxAge !== undefined) {
+      parameters.max_age = maxAge
+      // Some IdPs (Entra ID) ignore max_age but honour prompt=login; the callback checks
+      // auth_time against max_age either way.
+      const prompts = new Set((parameters.prompt ?? '').split(' ').filter(value => value !== '' && value !== 'none'))
+      parameters.prompt = [...prompts.add('login')].join(' ')
+    }
+    if (acrValues !== undefined) parameters.acr_values = acrValues
+    const metadata = config.serverMetadata()
+    if (!this.#settings.par && metadata.require_pushed_authorization_requests !== true) return client.buildAuthorizationUrl(config, parameters)
+    if (!metadata.pushed_authorization_request_endpoint) {
+      throw IdpUnavailableError(`The identity provider ${metadata.issuer} offers no pushed authorization requests (no pushed_authorization_request_endpoint in its metadata): turn PAR on at the IdP, or remove oidcProvider's par option.`)
+    }
+    try {
+      // The parameters go to the IdP server to server; the browser carries only their reference.
+      return await client.buildAuthorizationUrlWithPAR(config, parameters)
+    } catch (err) {
+      throw mapOidcError(err, 'pushed authorization request')
+    }
   }
 
   async callback (request: CallbackRequest): Promise<SignIn> {
@@ -291,37 +415,21 @@ class OidcProvider implements ProviderInstance {
     if (!transaction) throw TransactionMissingError()
     if (!request.params.code) throw InvalidCallbackError('The identity provider\'s answer has no authorization code.')
     const discovered = await this.#discover()
-    const verifier = transaction.codeVerifier
-    const grant = (config: client.Configuration) => client.authorizationCodeGrant(config, request.url, {
-      pkceCodeVerifier: verifier,
-      expectedState: transaction.state,
-      expectedNonce: transaction.nonce,
-      idTokenExpected: true
-    })
-    let config = this.#sharedExchange(discovered)
-    let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>
+    const maxAge = transaction.routing.max_age
+    let grant: { result: Awaited<ReturnType<typeof client.authorizationCodeGrant>>, config: client.Configuration }
     try {
-      try {
-        tokens = await grant(config)
-      } catch (err) {
-        const answered = this.#tokenResponses.get(verifier)
-        if (!answered || (err as { code?: unknown }).code !== 'OAUTH_KEY_SELECTION_FAILED') throw err
-        // A key the cached JWKS lacks (the IdP rotated its keys): the same answer, validated by a
-        // configuration that fetches the JWKS again. Later exchanges start from those keys.
-        config = this.#exchangeConfig(discovered, answered)
-        try {
-          tokens = await grant(config)
-        } finally {
-          this.#jwksCache = client.getJwksCache(config) ?? this.#jwksCache
-          this.#exchange = undefined
-        }
-      }
+      grant = await this.#grant(discovered, transaction.codeVerifier, (config) => client.authorizationCodeGrant(config, request.url, {
+        pkceCodeVerifier: transaction.codeVerifier,
+        expectedState: transaction.state,
+        expectedNonce: transaction.nonce,
+        idTokenExpected: true,
+        // A step-up login: openid-client requires auth_time and checks it against max_age.
+        ...(maxAge !== undefined ? { maxAge: Number(maxAge) } : {})
+      }))
     } catch (err) {
       throw mapOidcError(err, tokenStep)
-    } finally {
-      this.#tokenResponses.delete(verifier)
-      if (this.#exchange?.config === config) this.#jwksCache = client.getJwksCache(config) ?? this.#jwksCache
     }
+    const { result: tokens, config } = grant
     const claims = tokens.claims()
     if (!claims) throw TokenRejectedError('The identity provider returned no ID token.')
     this.#checkClaims(claims)
@@ -338,11 +446,62 @@ class OidcProvider implements ProviderInstance {
     }
     const session: ProviderSession = {}
     if (typeof claims.sid === 'string' && claims.sid.length <= 255) session.sid = claims.sid
+    // For requireUser({ maxAge, acr }): small enough for the cookie.
+    if (typeof claims.auth_time === 'number') session.authTime = claims.auth_time
+    if (typeof claims.acr === 'string' && claims.acr.length > 0 && claims.acr.length <= 255) session.acr = claims.acr
     const user = mapClaims(profile, standardClaimNames, this.name)
-    // The ID token for `id_token_hint` at logout, kept server-side: in the cookie it would about
-    // double what every request carries (and can outgrow 4 KB with a long group list).
-    if (this.#settings.keepIdToken && tokens.id_token) return { user, session, secrets: { idt: tokens.id_token } }
-    return { user, session }
+    // The ID token for `id_token_hint` at logout, and the tokens for app.sso.accessToken(), kept
+    // server-side: in the cookie the ID token alone would about double what every request carries.
+    const secrets = this.#keptTokens(tokens, claims.sub)
+    return Object.keys(secrets).length > 0 ? { user, session, secrets } : { user, session }
+  }
+
+  /** What a token response leaves in the secret state: the ID token (`keepIdToken`), and the tokens (`tokens`). */
+  #keptTokens (tokens: client.TokenEndpointResponse, sub: string, previous?: ProviderSession): ProviderSession {
+    const kept: ProviderSession = {}
+    const idToken = tokens.id_token ?? previous?.idt
+    if (this.#settings.keepIdToken && typeof idToken === 'string') kept.idt = idToken
+    if (!this.#settings.tokens) return kept
+    kept.sub = sub
+    kept.accessToken = tokens.access_token
+    kept.accessTokenIssuedAt = this.#context.now()
+    if (typeof tokens.expires_in === 'number') kept.accessTokenExpiresAt = kept.accessTokenIssuedAt + tokens.expires_in * 1000
+    // RFC 6749 §6: a new refresh token replaces the old one (rotation); none means keep the old.
+    const refreshToken = tokens.refresh_token ?? previous?.refreshToken
+    if (typeof refreshToken === 'string') kept.refreshToken = refreshToken
+    return kept
+  }
+
+  /** Renews the access token with the refresh token (see `ProviderInstance.refreshTokens`). */
+  async #refreshTokens (state: ProviderSession): Promise<ProviderSession> {
+    const { refreshToken, sub } = state
+    if (typeof refreshToken !== 'string' || typeof sub !== 'string') {
+      throw NoAccessTokenError('The access token has expired and the identity provider issued no refresh token (most IdPs issue one only for the "offline_access" scope, or when the client may use refresh tokens). Sign in again.')
+    }
+    const discovered = await this.#discover()
+    let tokens: Awaited<ReturnType<typeof client.refreshTokenGrant>>
+    try {
+      tokens = (await this.#grant(discovered, refreshToken, (config) => client.refreshTokenGrant(config, refreshToken))).result
+    } catch (err) {
+      throw mapRefreshError(err)
+    }
+    // OIDC Core §12.2: a refreshed ID token is for the same user (openid-client checks iss, aud, exp).
+    const claims = tokens.claims()
+    if (claims && claims.sub !== sub) throw RefreshRefusedError('The identity provider renewed the tokens for another user (a different sub).')
+    return this.#keptTokens(tokens, sub, state)
+  }
+
+  /** Revokes the refresh token (or the access token) at the IdP's revocation endpoint, if it has one. */
+  async #revokeTokens (state: ProviderSession): Promise<void> {
+    const token = typeof state.refreshToken === 'string' ? state.refreshToken : state.accessToken
+    if (typeof token !== 'string') return
+    const config = await this.#discover()
+    if (!config.serverMetadata().revocation_endpoint) return
+    try {
+      await client.tokenRevocation(config, token, { token_type_hint: token === state.refreshToken ? 'refresh_token' : 'access_token' })
+    } catch (err) {
+      throw mapOidcError(err, 'token revocation')
+    }
   }
 
   /**
@@ -417,4 +576,12 @@ interface TokenResponse { status: number, contentType: string, body: string }
 const promisedClaims: Record<string, readonly string[] | undefined> = {
   email: ['email'],
   profile: ['name', 'given_name', 'family_name']
+}
+
+/**
+ * What a token request's answer is kept under while it is validated: the PKCE verifier of a code
+ * exchange (unique to one login and secret, unlike the code), or the refresh token being spent.
+ */
+function responseKey (body: URLSearchParams): string | null {
+  return body.get('code_verifier') ?? (body.get('grant_type') === 'refresh_token' ? body.get('refresh_token') : null)
 }

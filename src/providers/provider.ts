@@ -22,7 +22,12 @@ export interface LoginTransaction {
   returnTo: string
   /** Epoch milliseconds after which the callback is refused. */
   expiresAt: number
-  /** Provider routing chosen at /login (organization, connection…), checked again at the callback. */
+  /**
+   * Provider routing chosen at /login (organization, connection…), checked again at the callback.
+   * The plugin adds `max_age` and `acr_values` (OIDC's names) for a step-up login
+   * (`requireUser({ maxAge, acr })`): a provider that can ask its IdP for them does, and the plugin
+   * checks the new session's `authTime` / `acr` against them whatever the provider did.
+   */
   routing: Record<string, string>
 }
 
@@ -75,6 +80,10 @@ export interface CallbackRequest {
  */
 export interface ProviderSession {
   expiresAt?: number
+  /** When the user authenticated at the IdP (epoch seconds, OIDC `auth_time`): `requireUser({ maxAge })` reads it. */
+  authTime?: number
+  /** How they authenticated (OIDC `acr`): `requireUser({ acr })` reads it. */
+  acr?: string
   [key: string]: string | number | boolean | undefined
 }
 
@@ -86,7 +95,8 @@ export interface SignIn {
    * Provider state kept server-side, never in the cookie (e.g. the ID token for logout): in the
    * store, sealed with the session keys, under the new session's id (`provider-state-store.ts`).
    * Given back merged into the provider state that `logoutUrl` receives. When the store cannot
-   * take it, the login goes on without it.
+   * take it, the login goes on without it. Tokens for `app.sso.accessToken()` go here, under these
+   * names: `accessToken`, `accessTokenExpiresAt` and `accessTokenIssuedAt` (epoch ms), `refreshToken`.
    */
   secrets?: ProviderSession
   /**
@@ -138,6 +148,16 @@ export interface ProviderInstance {
   callback(request: CallbackRequest): Promise<SignIn | RestartLogin>
   /** Renews provider state after `session.expiresAt`; throwing signs the user out. */
   refresh?(session: ProviderSession, user: SsoUser): Promise<Refreshed>
+  /**
+   * Tokens on request (`app.sso.accessToken()`): given the session's provider state with its
+   * secret part merged in (`SignIn.secrets`), renews the access token at the IdP and returns the
+   * new secret state to keep (a rotated refresh token replacing the old one). Throws
+   * `RefreshRefusedError` when the IdP refuses the refresh (the session then ends); any other
+   * error leaves the session as it is. Present only on providers that keep tokens.
+   */
+  refreshTokens?(state: ProviderSession): Promise<ProviderSession>
+  /** At logout, best effort: revokes the tokens kept in `state` at the IdP (the refresh token when there is one). */
+  revokeTokens?(state: ProviderSession): Promise<void>
   /** The IdP's end-session URL, or `null` to log out locally only. */
   logoutUrl?(session: ProviderSession | undefined, postLogoutRedirectUri: string): Promise<URL | null>
   /**

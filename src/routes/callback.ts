@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { SsoCore } from '../core.ts'
 import {
   IdpError, IdpUnavailableError, InvalidCallbackError, InvalidOptionError, isSsoError, LoginDeniedError, StateMismatchError,
-  TransactionExpiredError, TransactionMissingError, TransactionReplayedError
+  StepUpFailedError, TransactionExpiredError, TransactionMissingError, TransactionReplayedError
 } from '../errors.ts'
 import { sendError, toSsoError } from '../error-reply.ts'
 import { auditFailure, auditUser, type AuditInput } from '../audit.ts'
@@ -23,6 +23,7 @@ import { rawQuery, singleParams } from './params.ts'
 import { park, shouldPark, unpark, type CallbackAnswer } from './post-back.ts'
 import { startLogin } from './login.ts'
 import { startSession } from '../start-session.ts'
+import { stepUpOfRouting, unmetStepUp } from '../step-up.ts'
 
 /** Parameters whose repetition makes a callback ambiguous. */
 const protocolParams = ['state', 'code', 'error', 'iss', 'id_token', 'token', 'jwt', 'RelayState']
@@ -96,6 +97,11 @@ async function finishLogin (core: SsoCore, request: FastifyRequest, reply: Fasti
     // IdP-initiated login made safe: no session from it; a fresh SP-initiated login instead.
     return startLogin(core, request, reply, core.options.defaultReturnTo, {}, outcome.restart)
   }
+  // A step-up login must come back with what it asked for, whatever the provider and IdP did:
+  // otherwise the guard would send the user round again.
+  const stepUp = transaction && stepUpOfRouting(transaction.routing)
+  const unmet = stepUp && unmetStepUp(stepUp, outcome.session, core.options.now())
+  if (unmet) throw StepUpFailedError(`This page needs ${unmet}, and the identity provider did not confirm one. Try signing in again; if it keeps failing, the identity provider may not offer it for your account.`)
   const returnTo = transaction?.returnTo ?? safeReturnTo(outcome.returnTo, core.options.baseUrl, core.options.defaultReturnTo)
   return signIn(core, request, reply, outcome, returnTo, attempt)
 }

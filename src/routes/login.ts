@@ -8,6 +8,7 @@ import { sendError, toSsoError } from '../error-reply.ts'
 import { auditFailure } from '../audit.ts'
 import { safeReturnTo } from '../return-to.ts'
 import { withTimeout } from '../timeout.ts'
+import { stepUpRouting } from '../step-up.ts'
 import { singleParams } from './params.ts'
 
 /** Starts an SP-initiated login with this returnTo and routing; answers the redirect to the IdP. */
@@ -16,7 +17,8 @@ export async function startLogin (
   returnTo: string, query: Record<string, string>, fixedRouting?: Record<string, string>
 ): Promise<FastifyReply> {
   const login = { query }
-  const routing = fixedRouting ?? (await core.provider.loginRouting?.(login)) ?? {}
+  // Step-up parameters (`max_age`, `acr_values`) ride along in the routing: see step-up.ts.
+  const routing = { ...(fixedRouting ?? (await core.provider.loginRouting?.(login))), ...stepUpRouting(query) }
   const transaction = core.transactions.create(returnTo, routing)
   const url = await withTimeout(core.provider.authorizationUrl(transaction, login))
   core.transactions.begin(request, reply, transaction)

@@ -9,7 +9,8 @@ import { CrossSiteRequestError, MethodNotAllowedError } from '../errors.ts'
 import { sendError } from '../error-reply.ts'
 import { withTimeout } from '../timeout.ts'
 import { auditUser } from '../audit.ts'
-import { forgetSecrets, withSecrets } from '../provider-state-store.ts'
+import { forgetSecrets, revokeKeptTokens, withSecrets } from '../provider-state-store.ts'
+import type { ProviderSession } from '../providers/provider.ts'
 
 /**
  * Logout CSRF: refuse when the browser says the request came from another site. Requests with
@@ -22,19 +23,35 @@ export function isCrossSite (request: FastifyRequest, origin: string): boolean {
   return requestOrigin !== undefined && requestOrigin !== origin
 }
 
+/** How {@link endSession} treats the tokens the session kept. */
+export interface EndSessionOptions {
+  /** The session's provider state with its secrets, when the caller has already read it. */
+  providerSession?: ProviderSession | undefined
+  /** Revoke the kept tokens at the IdP (default true; false when the IdP has just refused them). */
+  revokeTokens?: boolean
+}
+
 /**
- * Ends the request's session: revokes its id until it would have expired, clears the cookie.
+ * Ends the request's session: revokes its id until it would have expired, clears the cookie,
+ * deletes its secret state, and revokes its tokens at the IdP (best effort, see revokeKeptTokens).
  * A session that existed is a `logout` audit event (and its revocation a `session.revoked`).
  */
-export async function endSession (core: SsoCore, request: FastifyRequest, reply?: FastifyReply): Promise<void> {
+export async function endSession (core: SsoCore, request: FastifyRequest, reply?: FastifyReply, options: EndSessionOptions = {}): Promise<void> {
   const { sessions } = core
   const record = sessions.read(request).record
+  // Read before the secrets are deleted below; the revocation runs while the session ends.
+  const tokens = record?.ps && core.provider.revokeTokens && options.revokeTokens !== false
+    ? options.providerSession ?? await withSecrets(core, request.log, record)
+    : undefined
+  const revoking = tokens && revokeKeptTokens(core, request.log, tokens)
   if (reply) await sessions.clear(request, reply)
   else sessions.forget(request)
   if (record?.ps) await forgetSecrets(core, request.log, record.id)
-  if (!record) return
-  core.audit.emit({ type: 'logout', ...auditUser(record.u) }, request)
-  await core.revocations.revokeSession(record.id, sessions.expiresAt(record), { source: 'logout', request, user: record.u })
+  if (record) {
+    core.audit.emit({ type: 'logout', ...auditUser(record.u) }, request)
+    await core.revocations.revokeSession(record.id, sessions.expiresAt(record), { source: 'logout', request, user: record.u })
+  }
+  await revoking
 }
 
 export function logoutHandler (core: SsoCore) {
@@ -47,7 +64,7 @@ export function logoutHandler (core: SsoCore) {
     // Read before the session ends: ending it deletes what the store kept for it (the ID token).
     const providerSession = record ? await withSecrets(core, request.log, record) : undefined
     try {
-      await endSession(core, request, reply)
+      await endSession(core, request, reply, { providerSession })
     } catch (err) {
       // The cookie is cleared either way; only the server-side revocation could not be recorded.
       request.log.error({ err }, 'fastify-sso: could not record the logout in the store')

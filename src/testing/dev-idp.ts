@@ -39,6 +39,15 @@ export interface DevIdpClient {
   postLogoutRedirectUris?: string[]
   /** OIDC back-channel logout endpoint of the app. */
   backchannelLogoutUri?: string
+  /**
+   * How the client authenticates at the token, PAR and revocation endpoints (default
+   * `client_secret_basic` with a secret, `none` without). `private_key_jwt` needs `jwks`.
+   */
+  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
+  /** The client's public keys, for `private_key_jwt` (e.g. `await clientJwks(privateKey)`). */
+  jwks?: { keys: object[] }
+  /** Refuse this client's authorization requests unless pushed first (PAR, RFC 9126). */
+  requirePushedAuthorizationRequests?: boolean
 }
 
 /** Options of {@link startDevIdp}. */
@@ -61,6 +70,21 @@ export interface DevIdpOptions {
    * as some IdPs do (default false: everything in the ID token).
    */
   claimsInUserinfoOnly?: boolean
+  /**
+   * Refuse every authorization request that was not pushed first (PAR, RFC 9126); the metadata
+   * then says `require_pushed_authorization_requests: true` (default false).
+   */
+  requirePushedAuthorizationRequests?: boolean
+  /** Lifetime of access tokens in seconds (default 3600). Refresh tokens are rotated at each use. */
+  accessTokenTtl?: number
+  /**
+   * Authentication context classes the IdP offers (`acr_values_supported`), weakest first, e.g.
+   * `['pwd', 'mfa']`. A login answers with the strongest of them the request's `acr_values` asks
+   * for, else the first; a session whose `acr` is not among the requested ones is asked to sign
+   * in again (step-up), unless the IdP offers none of them (it then answers with the session's
+   * own). Default: none, and ID tokens carry no `acr`.
+   */
+  acrValues?: string[]
 }
 
 /** A running development IdP. */
@@ -112,7 +136,8 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
     throw InvalidOptionError('startDevIdp: `users` must be a non-empty array of { email, … }.')
   }
   const clients = options.clients ?? [defaultClient(options.app)]
-  const { default: Provider } = await importPeer({ name: 'oidc-provider', neededBy: 'startDevIdp()', dev: true }, () => import('oidc-provider'))
+  const { default: Provider, interactionPolicy } = await importPeer({ name: 'oidc-provider', neededBy: 'startDevIdp()', dev: true }, () => import('oidc-provider'))
+  const acrValues = options.acrValues ?? []
 
   const server = createServer()
   await new Promise<void>((resolve, reject) => {
@@ -129,7 +154,10 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
   const provider = new Provider(issuer, {
     clients: clients.map(client => ({
       client_id: client.clientId,
-      ...(client.clientSecret ? { client_secret: client.clientSecret } : { token_endpoint_auth_method: 'none' }),
+      ...(client.clientSecret ? { client_secret: client.clientSecret } : {}),
+      token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? (client.clientSecret ? 'client_secret_basic' : 'none'),
+      ...(client.jwks ? { jwks: client.jwks } : {}),
+      ...(client.requirePushedAuthorizationRequests ? { require_pushed_authorization_requests: true } : {}),
       redirect_uris: client.redirectUris,
       post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
       ...(client.backchannelLogoutUri ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
@@ -153,9 +181,17 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
     features: {
       devInteractions: { enabled: false },
       backchannelLogout: { enabled: true },
+      // A client revokes only its own tokens (oidc-provider's default, without its start-up notice).
+      revocation: { enabled: true, allowedPolicy: async (_ctx: unknown, client: { clientId: string }, token: { clientId: string }) => token.clientId === client.clientId },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: options.requirePushedAuthorizationRequests === true },
       rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage, postLogoutSuccessSource: renderLoggedOutPage }
     },
-    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}`, policy: stepUpPolicy(interactionPolicy, acrValues) },
+    acrValues,
+    // A refresh token for every client allowed the grant (as Keycloak does; oidc-provider's
+    // default wants offline_access and a consent prompt), rotated at each use.
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(grant: string): boolean }) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
     // No consent screen: grant every requested scope at once.
     async loadExistingGrant (ctx: any) {
       const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId)
@@ -193,7 +229,7 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
       const { dispatcher: _ssrfGuard, ...rest } = init
       return fetch(url, rest)
     },
-    ttl: { Session: 8 * 3600, Interaction: 600, Grant: 8 * 3600, AccessToken: 3600, IdToken: 3600, AuthorizationCode: 60 },
+    ttl: { Session: 8 * 3600, Interaction: 600, Grant: 8 * 3600, AccessToken: options.accessTokenTtl ?? 3600, IdToken: 3600, AuthorizationCode: 60, RefreshToken: 8 * 3600 },
     renderError: async (ctx: any, out: Record<string, string>) => {
       ctx.type = 'html'
       ctx.body = page('Sign-in error', `<p>${escapeHtml(out.error)}: ${escapeHtml(out.error_description ?? '')}</p>`)
@@ -210,7 +246,7 @@ export async function startDevIdp (options: DevIdpOptions = {}): Promise<DevIdp>
       oidc(req, res)
       return
     }
-    handleInteraction(provider, users, options.name, req, res).catch(() => {
+    handleInteraction(provider, users, options.name, acrValues, req, res).catch(() => {
       if (!res.headersSent) {
         res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' })
         res.end(page('Sign-in error', '<p>This sign-in expired or is not valid. Start again from the application.</p>'))
@@ -252,7 +288,7 @@ export async function readForm (req: IncomingMessage): Promise<URLSearchParams> 
 }
 
 /** The login form (GET) and its submission (POST). Any non-empty password is accepted. */
-async function handleInteraction (provider: any, users: DevIdpUser[], name: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleInteraction (provider: any, users: DevIdpUser[], name: string | undefined, acrValues: string[], req: IncomingMessage, res: ServerResponse): Promise<void> {
   const details = await provider.interactionDetails(req, res)
   const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : ''
   const app = appHost(details.params.redirect_uri)
@@ -265,10 +301,34 @@ async function handleInteraction (provider: any, users: DevIdpUser[], name: stri
       sendHtml(res, 200, loginPage(details.uid, users, email || hint, user ? 'Enter any password.' : 'Unknown user: pick one of the demo accounts.', app, name))
       return
     }
-    await provider.interactionFinished(req, res, { login: { accountId: subjectOf(user) } }, { mergeWithLastSubmission: false })
+    const acr = loginAcr(acrValues, details.params.acr_values)
+    await provider.interactionFinished(req, res, { login: { accountId: subjectOf(user), ...(acr ? { acr } : {}) } }, { mergeWithLastSubmission: false })
     return
   }
   sendHtml(res, 200, loginPage(details.uid, users, hint, '', app, name))
+}
+
+/** The `acr` a login answers with: the strongest offered level the request's `acr_values` names, else the weakest offered one. */
+function loginAcr (offered: string[], requested: unknown): string | undefined {
+  const asked = typeof requested === 'string' ? requested.split(' ') : []
+  return [...offered].reverse().find(value => asked.includes(value)) ?? offered[0]
+}
+
+/**
+ * oidc-provider's prompts, plus a step-up check: a request whose `acr_values` the signed-in
+ * session does not meet shows the login form again, when the IdP offers one of them (oidc-provider
+ * itself prompts only for essential acr claims; IdPs such as Okta and Keycloak step up on acr_values).
+ */
+function stepUpPolicy (interactionPolicy: any, offered: string[]): unknown {
+  const { Check, base } = interactionPolicy
+  const policy = base()
+  policy.get('login').checks.add(new Check('acr_values_step_up', 'the requested authentication level needs a new sign-in', (ctx: any) => {
+    const requested = ctx.oidc.params.acr_values
+    if (typeof requested !== 'string' || !ctx.oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT
+    const asked = requested.split(' ')
+    return asked.includes(ctx.oidc.session.acr) || !asked.some(value => offered.includes(value)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT
+  }))
+  return policy
 }
 
 /** The host of the application asking for the sign-in (shown on the form), from its redirect URI. */
