@@ -9,6 +9,7 @@
  * IdP refuses ends the session everywhere; an IdP that is only unreachable leaves it as it is.
  */
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import { auditFailure, auditUser } from './audit.ts'
 import type { SsoCore } from './core.ts'
 import {
   IdpUnavailableError, InvalidArgumentError, isSsoError, NoAccessTokenError, RefreshRefusedError, StoreUnavailableError,
@@ -103,9 +104,10 @@ export class AccessTokens {
       renewed = await withTimeout(core.provider.refreshTokens!({ ...record.p, ...state }))
     } catch (err) {
       const error = isSsoError(err) ? err : providerFailure(err, request.log)
+      core.audit.emit({ type: 'session.refresh_failed', ...auditUser(record.u), ...auditFailure(error) }, request)
       if (error.code !== RefreshRefusedError.code) throw error
       request.log.info({ code: error.code }, 'fastify-sso: the identity provider refused to renew the tokens; ending the session')
-      await endSession(core, request, undefined, { revokeTokens: false })
+      await endSession(core, request, undefined, { revokeTokens: false, source: 'refresh' })
       return { refused: error.message }
     }
     try {
@@ -114,6 +116,7 @@ export class AccessTokens {
       // The new token is good now; the next renewal will find the old (spent) refresh token.
       request.log.error({ err: { message: (err as Error)?.message } }, 'fastify-sso: could not keep the renewed tokens in the store')
     }
+    core.audit.emit({ type: 'session.refreshed', ...auditUser(record.u) }, request)
     return { state: renewed }
   }
 

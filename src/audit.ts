@@ -39,14 +39,14 @@ export type AuditEventType = typeof auditEventTypes[number]
 /**
  * Who revoked sessions: a user's `logout`, a new `login` replacing the browser's previous session,
  * a directory-sync `webhook`, `scim` provisioning, the application (`api`: `app.sso.revoke()`), or
- * the IdP's `backchannel` logout.
+ * the IdP's `backchannel` logout, or a `refresh` the IdP refused (tokens on request).
  *
  * @example
  * ```ts
  * onAuditEvent: (event) => { if (event.type === 'session.revoked' && event.source === 'webhook') notifyAdmins(event) }
  * ```
  */
-export type RevocationSource = 'logout' | 'login' | 'webhook' | 'scim' | 'api' | 'backchannel'
+export type RevocationSource = 'logout' | 'login' | 'webhook' | 'scim' | 'api' | 'backchannel' | 'refresh'
 
 /**
  * One audit event. Fields that do not apply are absent.

@@ -7,14 +7,16 @@ import { test } from 'tap'
 import { oidcProvider, requireUser } from '../src/index.ts'
 import { startDevIdp } from '../src/testing/index.ts'
 import { Browser } from './fixtures/browser.ts'
-import { baseUrl, json, loginThroughIdp, testClock } from './fixtures/app.ts'
+import { baseUrl, json, loginThroughIdp, testClock, type TapTest } from './fixtures/app.ts'
+import type { AuditEvent } from '../src/index.ts'
 import { acmeUsers, connectionsApp, mapResolver, startTenant } from './fixtures/tenants.ts'
 import { userinfoStatus } from './fixtures/tokens.ts'
 
 const clientSecret = 'a-client-secret-for-the-connections-tests'
 
-async function setup (t: Parameters<Parameters<typeof test>[1]>[0]) {
+async function setup (t: TapTest) {
   const clock = testClock()
+  const events: AuditEvent[] = []
   const idp = await startDevIdp({
     name: 'Initrode',
     accessTokenTtl: 60,
@@ -32,6 +34,7 @@ async function setup (t: Parameters<Parameters<typeof test>[1]>[0]) {
   }
   const app = await connectionsApp(t, mapResolver([acme.connection, initrode]).resolve, {
     now: clock.now,
+    onAuditEvent: (event) => { events.push(event) },
     routes: (app) => {
       app.get('/api/token', { preHandler: requireUser() }, async (request) => ({ token: await app.sso.accessToken(request) }))
       app.get('/mfa', { preHandler: requireUser({ acr: 'mfa' }) }, async (request) => ({ page: 'mfa', user: request.user }))
@@ -40,11 +43,11 @@ async function setup (t: Parameters<Parameters<typeof test>[1]>[0]) {
   const browser = new Browser(app, baseUrl)
   const landed = await loginThroughIdp(browser, 'ivan@initrode.test', '/auth/login?returnTo=%2Fdashboard&email=ivan%40initrode.test')
   t.equal(landed.url, `${baseUrl}/dashboard`, 'signed in through the Initrode connection')
-  return { app, idp, clock, browser }
+  return { app, idp, clock, browser, events }
 }
 
 test('app.sso.accessToken(): the connection\'s token, valid at its IdP, renewed by that connection near expiry', async (t) => {
-  const { app, idp, clock, browser } = await setup(t)
+  const { app, idp, clock, browser, events } = await setup(t)
   const cookie = browser.cookieHeader(baseUrl)
   const first = (await app.inject({ url: '/api/token', headers: { ...json, cookie } })).json()
   t.equal(await userinfoStatus(idp, first.token), 200, 'the IdP accepts it')
@@ -54,6 +57,8 @@ test('app.sso.accessToken(): the connection\'s token, valid at its IdP, renewed 
   t.equal(await userinfoStatus(idp, renewed.token), 200, 'the renewed token is valid at the connection\'s IdP')
   const me = (await app.inject({ url: '/api/me', headers: { ...json, cookie } })).json()
   t.match(me, { organizationId: 'org_initrode', connectionId: 'initrode', provider: 'oidc' }, 'still the connection\'s user')
+  await new Promise(resolve => setImmediate(resolve))
+  t.match(events.filter(event => event.type === 'session.refreshed'), [{ connectionId: 'initrode', organizationId: 'org_initrode' }], 'the renewal is one audit event')
 })
 
 test('a step-up requirement sends the user back to their own connection with acr_values, and the new sign-in passes', async (t) => {

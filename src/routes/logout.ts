@@ -8,7 +8,7 @@ import type { SsoCore } from '../core.ts'
 import { CrossSiteRequestError, MethodNotAllowedError } from '../errors.ts'
 import { sendError } from '../error-reply.ts'
 import { withTimeout } from '../timeout.ts'
-import { auditUser } from '../audit.ts'
+import { auditUser, type RevocationSource } from '../audit.ts'
 import { forgetSecrets, revokeKeptTokens, withSecrets } from '../provider-state-store.ts'
 import type { ProviderSession } from '../providers/provider.ts'
 
@@ -29,6 +29,8 @@ export interface EndSessionOptions {
   providerSession?: ProviderSession | undefined
   /** Revoke the kept tokens at the IdP (default true; false when the IdP has just refused them). */
   revokeTokens?: boolean
+  /** Why the session ends, for the audit trail: a `logout` (the default) also emits a `logout` event. */
+  source?: RevocationSource
 }
 
 /**
@@ -48,8 +50,9 @@ export async function endSession (core: SsoCore, request: FastifyRequest, reply?
   else sessions.forget(request)
   if (record?.ps) await forgetSecrets(core, request.log, record.id)
   if (record) {
-    core.audit.emit({ type: 'logout', ...auditUser(record.u) }, request)
-    await core.revocations.revokeSession(record.id, sessions.expiresAt(record), { source: 'logout', request, user: record.u })
+    const source = options.source ?? 'logout'
+    if (source === 'logout') core.audit.emit({ type: 'logout', ...auditUser(record.u) }, request)
+    await core.revocations.revokeSession(record.id, sessions.expiresAt(record), { source, request, user: record.u })
   }
   await revoking
 }
