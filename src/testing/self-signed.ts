@@ -108,10 +108,13 @@ function bitString (bytes: Buffer): Buffer {
   return tlv(0x03, Buffer.concat([Buffer.from([0]), bytes]))
 }
 
-/** 16 random bytes, first bit clear (RFC 5280: positive, at most 20 bytes). */
+/**
+ * 16 random bytes, the first in 0x40-0x7f (RFC 5280: positive, at most 20 bytes). Never 0x00: DER
+ * forbids a leading zero byte that is not needed for the sign ("illegal padding").
+ */
 function serialNumber (): Buffer {
   const bytes = randomBytes(16)
-  bytes[0] = bytes[0]! & 0x7f
+  bytes[0] = (bytes[0]! & 0x3f) | 0x40
   return bytes
 }
 
