@@ -136,6 +136,8 @@ export async function startDevSamlIdp (options: DevSamlIdpOptions = {}): Promise
   const acsPrefix = `${appBase}${options.app?.prefix ?? '/auth'}/callback`
   const names = { email: 'email', firstName: 'firstName', lastName: 'lastName', name: 'displayName', groups: 'groups', roles: 'roles', ...options.attributeNames }
 
+  // The key first: nothing that can fail comes after the server starts listening.
+  let keys = [selfSignedCertificate({ commonName: 'fastify-sso development SAML IdP' })]
   const server = createServer()
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -143,7 +145,6 @@ export async function startDevSamlIdp (options: DevSamlIdpOptions = {}): Promise
   })
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const entityId = `${origin}/saml/metadata`
-  let keys = [selfSignedCertificate({ commonName: 'fastify-sso development SAML IdP' })]
   const pending = new Map<string, Pending>()
   const spMetadata = new Map<string, Promise<string | undefined>>()
 
