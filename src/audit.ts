@@ -11,6 +11,7 @@
  */
 import { channel, type Channel } from 'node:diagnostics_channel'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import { definedFields } from './defined-fields.ts'
 import { isSsoError } from './errors.ts'
 import type { SsoUser } from './user.ts'
 
@@ -115,19 +116,13 @@ const channels = new Map<AuditEventType, Channel>(auditEventTypes.map(type => [t
 /** The user fields an event carries (never claims, tokens or provider state). */
 export function auditUser (user: SsoUser | null | undefined): Pick<AuditEvent, 'userId' | 'email' | 'organizationId' | 'connectionId' | 'provider'> {
   if (!user) return {}
-  return compact({ userId: user.id, email: user.email || undefined, organizationId: user.organizationId, connectionId: user.connectionId, provider: user.provider })
+  return definedFields({ userId: user.id, email: user.email || undefined, organizationId: user.organizationId, connectionId: user.connectionId, provider: user.provider })
 }
 
 /** The code and short reason of a failure (coded errors only: other messages may describe internals). */
 export function auditFailure (err: unknown): Pick<AuditEvent, 'code' | 'reason'> {
   if (!isSsoError(err)) return { code: 'FST_SSO_INTERNAL', reason: 'An unexpected error occurred.' }
   return { code: err.code, reason: err.message.slice(0, maxReason) }
-}
-
-/** Drops the undefined fields, so events stay small in logs and JSON. */
-function compact<T extends object> (fields: T): T {
-  for (const key of Object.keys(fields) as Array<keyof T>) if (fields[key] === undefined) delete fields[key]
-  return fields
 }
 
 /**
@@ -157,7 +152,7 @@ export class AuditTrail {
     const log = request?.log ?? this.#log
     let event: AuditEvent
     try {
-      event = Object.freeze(compact({
+      event = Object.freeze(definedFields({
         ...input,
         at: new Date(this.#now()).toISOString(),
         requestId: request ? String(request.id) : undefined,

@@ -11,7 +11,7 @@ const src = fileURLToPath(new URL('../src/', import.meta.url))
 
 /** Lowest first: a module may import its own layer or a lower one. Patterns match paths under src/. */
 const layers: Array<[string, RegExp]> = [
-  ['leaves', /^(errors|crypto|html|return-to|request-kind|cookies)\.ts$/],
+  ['leaves', /^(errors|crypto|html|return-to|request-kind|cookies|defined-fields)\.ts$/],
   ['checks and the user model', /^(option-checks|optional-peer|user|timeout)\.ts$/],
   ['the store', /^store\//],
   ['the provider interface and kit', /^providers\/(provider\.ts|kit\/)/],

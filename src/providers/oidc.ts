@@ -102,6 +102,17 @@ const knownOptions = [
 ]
 /** Seconds any request to the IdP may take (openid-client counts in seconds). */
 const requestTimeout = idpRequestTimeoutMs / 1000
+
+/**
+ * A configuration's server metadata, read once: openid-client's `serverMetadata()` deep-copies it
+ * on every call (~25 µs, at every login), and it never changes for a configuration.
+ */
+const metadataByConfig = new WeakMap<client.Configuration, Readonly<client.ServerMetadata>>()
+function serverMetadata (config: client.Configuration): Readonly<client.ServerMetadata> {
+  let metadata = metadataByConfig.get(config)
+  if (!metadata) metadataByConfig.set(config, metadata = Object.freeze(config.serverMetadata()))
+  return metadata
+}
 /** An ID token older than this is refused even if not expired (a replayed or cached token). */
 const maxIdTokenAgeSeconds = 600
 
@@ -252,7 +263,7 @@ class OidcProvider implements ProviderInstance {
 
   /** The traced fetch for the endpoints of this discovery: `token`, `userinfo`, `jwks`, `par`, `revocation`. */
   #fetchFor (discovered: client.Configuration): client.CustomFetch {
-    const metadata = discovered.serverMetadata()
+    const metadata = serverMetadata(discovered)
     const operations = new Map<string, string>()
     for (const [operation, endpoint] of [
       ['token', metadata.token_endpoint], ['userinfo', metadata.userinfo_endpoint], ['jwks', metadata.jwks_uri],
@@ -287,11 +298,11 @@ class OidcProvider implements ProviderInstance {
       this.#context.log.error({ issuer: issuer.href, reason }, 'fastify-sso: OpenID Connect discovery failed')
       throw IdpUnavailableError(`Could not read the OpenID configuration of ${issuer.href}. ${reason}`)
     }
-    if (config.serverMetadata().issuer.includes('{')) {
+    if (serverMetadata(config).issuer.includes('{')) {
       // A template such as Entra ID's `{tenantid}` is not an issuer we can compare tokens with.
-      throw IdpUnavailableError(`The OpenID configuration of ${issuer.href} has a templated issuer (${config.serverMetadata().issuer}); configure the tenant-specific issuer instead.`)
+      throw IdpUnavailableError(`The OpenID configuration of ${issuer.href} has a templated issuer (${serverMetadata(config).issuer}); configure the tenant-specific issuer instead.`)
     }
-    if (!config.serverMetadata().jwks_uri) {
+    if (!serverMetadata(config).jwks_uri) {
       throw IdpUnavailableError(`The OpenID configuration of ${issuer.href} has no jwks_uri: ID token signatures cannot be verified.`)
     }
     return config
@@ -314,14 +325,14 @@ class OidcProvider implements ProviderInstance {
    * everything anew. The code or refresh token is never sent twice: the IdP's answer is replayed.
    */
   #exchangeConfig (discovered: client.Configuration, replay?: TokenResponse): client.Configuration {
-    const config = new client.Configuration(discovered.serverMetadata(), this.#settings.clientId, this.#clientMetadata(), this.#settings.auth)
+    const config = new client.Configuration(serverMetadata(discovered), this.#settings.clientId, this.#clientMetadata(), this.#settings.auth)
     if (this.#settings.insecure) client.allowInsecureRequests(config)
     client.enableNonRepudiationChecks(config)
     config.timeout = requestTimeout
     if (this.#jwksCache && !replay) client.setJwksCache(config, this.#jwksCache)
     // Normalised: openid-client fetches `new URL(token_endpoint).href`, which differs from the raw
     // metadata string when the IdP writes it unnormalised (`:443`, `/./`, upper-case scheme).
-    const tokenEndpoint = URL.parse(discovered.serverMetadata().token_endpoint ?? '')?.href
+    const tokenEndpoint = URL.parse(serverMetadata(discovered).token_endpoint ?? '')?.href
     const send = this.#signed(this.#fetchFor(discovered))
     config[client.customFetch] = async (url, init) => {
       const toTokenEndpoint = tokenEndpoint !== undefined && URL.parse(String(url))?.href === tokenEndpoint
@@ -397,7 +408,7 @@ class OidcProvider implements ProviderInstance {
       parameters.prompt = [...prompts.add('login')].join(' ')
     }
     if (acrValues !== undefined) parameters.acr_values = acrValues
-    const metadata = config.serverMetadata()
+    const metadata = serverMetadata(config)
     if (!this.#settings.par && metadata.require_pushed_authorization_requests !== true) return client.buildAuthorizationUrl(config, parameters)
     if (!metadata.pushed_authorization_request_endpoint) {
       throw IdpUnavailableError(`The identity provider ${metadata.issuer} offers no pushed authorization requests (no pushed_authorization_request_endpoint in its metadata): turn PAR on at the IdP, or remove oidcProvider's par option.`)
@@ -496,7 +507,7 @@ class OidcProvider implements ProviderInstance {
     const token = typeof state.refreshToken === 'string' ? state.refreshToken : state.accessToken
     if (typeof token !== 'string') return
     const config = await this.#discover()
-    if (!config.serverMetadata().revocation_endpoint) return
+    if (!serverMetadata(config).revocation_endpoint) return
     try {
       await client.tokenRevocation(config, token, { token_type_hint: token === state.refreshToken ? 'refresh_token' : 'access_token' })
     } catch (err) {
@@ -517,7 +528,7 @@ class OidcProvider implements ProviderInstance {
       const promised = promisedClaims[scope]
       return promised !== undefined && !promised.some(name => typeof claims[name] === 'string' && claims[name] !== '')
     })
-    if (missing && !config.serverMetadata().userinfo_endpoint) {
+    if (missing && !serverMetadata(config).userinfo_endpoint) {
       this.#context.log.info('fastify-sso: the ID token lacks the claims of the requested scopes and the IdP has no user-info endpoint')
       return false
     }
@@ -544,7 +555,7 @@ class OidcProvider implements ProviderInstance {
    * refetch, at most once a second since anyone can post to this route).
    */
   async verifyLogoutToken (token: string): Promise<LogoutTokenClaims> {
-    const metadata = (await this.#discover()).serverMetadata()
+    const metadata = serverMetadata(await this.#discover())
     this.#logoutKeys ??= remoteKeySet(new URL(metadata.jwks_uri!), this.#idp)
     return verifyLogoutToken(token, {
       issuer: metadata.issuer,
@@ -557,7 +568,7 @@ class OidcProvider implements ProviderInstance {
 
   async logoutUrl (session: ProviderSession | undefined, postLogoutRedirectUri: string): Promise<URL | null> {
     const config = await this.#discover()
-    if (!config.serverMetadata().end_session_endpoint) return null
+    if (!serverMetadata(config).end_session_endpoint) return null
     // `state` is optional (RP-Initiated Logout §2) but some IdPs honour post_logout_redirect_uri
     // only with it; nothing checks it on the way back (the session has already ended here).
     const parameters: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri, client_id: this.#settings.clientId, state: randomId() }

@@ -15,6 +15,7 @@
  */
 import { inflateRawSync } from 'node:zlib'
 import { SAML, generateServiceProviderMetadata, type CacheProvider, type SamlConfig } from '@node-saml/node-saml'
+import { definedFields } from '../defined-fields.ts'
 import { IdpError, InvalidCallbackError, TokenRejectedError, TransactionMissingError } from '../errors.ts'
 import { booleanOption, optionError, optionsObject, providerName } from '../option-checks.ts'
 import { sha256 } from '../crypto.ts'
@@ -213,7 +214,7 @@ class SamlProvider implements ProviderInstance {
       throw TokenRejectedError('This assertion was already used to sign in (replay).')
     }
     const signIn: SignIn = { user: samlUser(assertion, this.#settings.names, this.name) }
-    if (assertion.nameId) signIn.session = compact({ n: assertion.nameId, f: assertion.nameIdFormat, s: assertion.sessionIndex, q: assertion.nameQualifier, sq: assertion.spNameQualifier })
+    if (assertion.nameId) signIn.session = definedFields({ n: assertion.nameId, f: assertion.nameIdFormat, s: assertion.sessionIndex, q: assertion.nameQualifier, sq: assertion.spNameQualifier })
     return signIn
   }
 
@@ -312,6 +313,3 @@ function str (value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 
-function compact (values: Record<string, string | undefined>): ProviderSession {
-  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as ProviderSession
-}
