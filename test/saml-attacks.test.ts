@@ -60,11 +60,16 @@ test('a SHA-1 signature is refused by default (allowSha1 for a legacy IdP)', asy
   t.equal((await answer(legacy, idp, { sha1: true })).statusCode, 302, 'accepted when the app allows SHA-1')
 })
 
+/** The signed assertion's unsigned copy, with another ID and Bob's identity: what wrapping smuggles in. */
+function evilTwin (signed: string): string {
+  return signed.replace(/ID="[^"]+"/, 'ID="_evil"').replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '').replace('user_alice_acme_test', 'user_bob_globex_test')
+}
+
 test('signature wrapping, an evil assertion beside the signed one, is refused', async (t) => {
   const { idp, app } = await setup(t)
   const res = await answer(app, idp, {}, xml => {
     const signed = assertionOf(xml)
-    const evil = signed.replace(/ID="[^"]+"/, 'ID="_evil"').replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '').replace('user_alice_acme_test', 'user_bob_globex_test')
+    const evil = evilTwin(signed)
     return xml.replace(signed, evil + signed)
   })
   await refused(t, app, res, 401, 'FST_SSO_TOKEN_REJECTED', /more than one assertion/)
@@ -74,7 +79,7 @@ test('signature wrapping, an evil assertion inside the signed one (in its signat
   const { idp, app } = await setup(t)
   const res = await answer(app, idp, {}, xml => {
     const signed = assertionOf(xml)
-    const evil = signed.replace(/ID="[^"]+"/, 'ID="_evil"').replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '').replace('user_alice_acme_test', 'user_bob_globex_test')
+    const evil = evilTwin(signed)
     return xml.replace('</ds:Signature>', `<ds:Object>${evil}</ds:Object></ds:Signature>`)
   })
   await refused(t, app, res, 401, 'FST_SSO_TOKEN_REJECTED', /more than one assertion/)
@@ -84,7 +89,7 @@ test('signature wrapping, an evil assertion around the signed one, is refused', 
   const { idp, app } = await setup(t)
   const res = await answer(app, idp, {}, xml => {
     const signed = assertionOf(xml)
-    const evil = signed.replace(/ID="[^"]+"/, 'ID="_evil"').replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '').replace('user_alice_acme_test', 'user_bob_globex_test')
+    const evil = evilTwin(signed)
     // The evil assertion first, the signed original hidden in its Advice.
     return xml.replace(signed, evil.replace('</saml:Assertion>', `<saml:Advice>${signed}</saml:Advice></saml:Assertion>`))
   })
