@@ -11,6 +11,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { SsoStore } from './store/store.ts'
 import type { SsoUser } from './user.ts'
 import { auditUser, type AuditTrail, type RevocationSource } from './audit.ts'
+import { definedFields } from './defined-fields.ts'
 
 /** Which sessions to revoke: every session of the user matching any of these. */
 export interface RevokeFilter {
@@ -75,11 +76,7 @@ function filterKeys (filter: RevokeFilter): string[] {
 
 /** The fields of a filter an audit event names (the IdP's own ids stay out: they mean nothing to readers). */
 function revokedUser (filter: RevokeFilter): { userId?: string, email?: string, organizationId?: string } {
-  const named: { userId?: string, email?: string, organizationId?: string } = {}
-  if (filter.userId) named.userId = filter.userId
-  if (filter.email) named.email = filter.email
-  if (filter.organizationId) named.organizationId = filter.organizationId
-  return named
+  return definedFields({ userId: filter.userId || undefined, email: filter.email || undefined, organizationId: filter.organizationId || undefined })
 }
 
 /**

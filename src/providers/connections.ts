@@ -33,6 +33,7 @@ import type { RawUser, SsoUser } from '../user.ts'
 import { emailDomain } from './kit/login-hint.ts'
 import { ConnectionRegistry, type ConnectionEntry, type RegistrySettings } from './connections-registry.ts'
 import { isConnectionId, lookupOf, type ConnectionLookup, type SsoConnection, type ValidConnection } from './connections-validate.ts'
+import { callbackState, stepUpRoutingKeys } from './provider.ts'
 import type {
   BackchannelRequest, CallbackRequest, LoginRequest, LoginTransaction, ProviderContext, ProviderInstance, ProviderSession,
   Refreshed, RestartLogin, SignIn, SsoProvider
@@ -366,10 +367,10 @@ function bindUser (user: RawUser, connection: ValidConnection, protocol: string)
   }
 }
 
-/** Whether the callback carries the transaction's state under the connection provider's own parameter. */
+/** Whether the callback carries the transaction's state where the connection provider's protocol puts it. */
 function carriesState (params: Readonly<Record<string, string>>, stateParam: string | readonly string[] | undefined, state: string): boolean {
-  const names = typeof stateParam === 'string' ? [stateParam] : stateParam ?? ['state']
-  return names.some(name => params[name] !== undefined && safeEqual(params[name]!, state))
+  const carried = callbackState(params, stateParam)
+  return carried !== undefined && safeEqual(carried, state)
 }
 
 /** The login as the connection's provider sees it: without connections' own routing parameters. */
@@ -390,9 +391,6 @@ function innerTransaction (transaction: LoginTransaction): LoginTransaction {
   }
   return { ...transaction, routing: routing ?? noRouting }
 }
-
-/** The routing keys the plugin adds for a step-up login (`max_age`, `acr_values`). */
-const stepUpRoutingKeys: readonly string[] = ['max_age', 'acr_values']
 
 /** The routing of a connection whose provider chose none (OpenID Connect): shared, frozen. */
 const noRouting: Record<string, string> = Object.freeze({}) as Record<string, string>

@@ -31,6 +31,9 @@ export interface LoginTransaction {
   routing: Record<string, string>
 }
 
+/** The routing keys the plugin adds to a step-up login's transaction (see {@link LoginTransaction.routing}). */
+export const stepUpRoutingKeys: readonly string[] = ['max_age', 'acr_values']
+
 /** What every provider gets from the plugin when it is set up, once, at register. */
 export interface ProviderContext {
   /** The app's public origin (`baseUrl`), never derived from the request's Host. */
@@ -186,6 +189,21 @@ export interface ProviderInstance {
    * when it arrives; resolving sends the browser to `logoutRedirect`, throwing shows the error.
    */
   samlLogoutResponse?(message: Omit<CallbackRequest, 'transaction'>): Promise<void>
+}
+
+/**
+ * The login state a callback carries under a provider's `stateParam`: that parameter, or the first
+ * present of its several (default `state`).
+ *
+ * @example
+ * ```ts
+ * callbackState({ RelayState: 'abc' }, ['state', 'RelayState']) // 'abc'
+ * ```
+ */
+export function callbackState (params: Readonly<Record<string, string>>, stateParam: string | readonly string[] = 'state'): string | undefined {
+  if (typeof stateParam === 'string') return params[stateParam]
+  for (const name of stateParam) if (params[name] !== undefined) return params[name]
+  return undefined
 }
 
 /**

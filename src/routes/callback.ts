@@ -17,7 +17,7 @@ import { sha256 } from '../crypto.ts'
 import { safeReturnTo } from '../return-to.ts'
 import { withTimeout } from '../timeout.ts'
 import { boundUser, type SsoUser } from '../user.ts'
-import type { LoginTransaction, SignIn } from '../providers/provider.ts'
+import { callbackState, type LoginTransaction, type SignIn } from '../providers/provider.ts'
 import { firstUse } from '../store/single-use.ts'
 import { rawQuery, singleParams } from './params.ts'
 import { park, shouldPark, unpark, type CallbackAnswer } from './post-back.ts'
@@ -115,7 +115,7 @@ async function consumeTransaction (
 ): Promise<LoginTransaction | null> {
   const { provider, transactions } = core
   const usesState = provider.usesState !== false
-  const state = stateOf(params, provider.stateParam)
+  const state = callbackState(params, provider.stateParam)
   if (usesState && !state) {
     if (provider.acceptsUnsolicited) return null
     const hasCookie = transactions.has(request)
@@ -139,13 +139,6 @@ async function consumeTransaction (
   const first = await firstUse(core.store, `tx:${sha256(transaction.state)}`, transaction.expiresAt - core.options.now(), request.log, core.options.storeFailure === 'open')
   if (!first) throw TransactionReplayedError()
   return transaction
-}
-
-/** The state the callback carries: under the provider's parameter, or the first present of its several. */
-function stateOf (params: Record<string, string>, stateParam: string | readonly string[] = 'state'): string | undefined {
-  if (typeof stateParam === 'string') return params[stateParam]
-  for (const name of stateParam) if (params[name] !== undefined) return params[name]
-  return undefined
 }
 
 async function signIn (core: SsoCore, request: FastifyRequest, reply: FastifyReply, outcome: SignIn, returnTo: string, attempt: LoginAttempt): Promise<FastifyReply> {
