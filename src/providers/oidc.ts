@@ -113,6 +113,7 @@ function serverMetadata (config: client.Configuration): Readonly<client.ServerMe
   if (!metadata) metadataByConfig.set(config, metadata = Object.freeze(config.serverMetadata()))
   return metadata
 }
+
 /** An ID token older than this is refused even if not expired (a replayed or cached token). */
 const maxIdTokenAgeSeconds = 600
 
