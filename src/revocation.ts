@@ -9,6 +9,7 @@
  */
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { SsoStore } from './store/store.ts'
+import { FeedFollower } from './store/feed-follower.ts'
 import type { SsoUser } from './user.ts'
 import { auditUser, type AuditTrail, type RevocationSource } from './audit.ts'
 import { definedFields } from './defined-fields.ts'
@@ -106,10 +107,7 @@ export class RevocationList {
   readonly #ttlMs: number
   readonly #log: FastifyBaseLogger
   readonly #audit: AuditTrail | undefined
-  #cursor: string | null = null
-  #timer: NodeJS.Timeout | undefined
-  #failing = false
-  #syncing = false
+  readonly #feed: FeedFollower
 
   constructor (store: SsoStore, options: { now: () => number, ttlMs: number, log: FastifyBaseLogger, audit?: AuditTrail }) {
     this.#store = store
@@ -117,11 +115,15 @@ export class RevocationList {
     this.#ttlMs = options.ttlMs
     this.#log = options.log
     this.#audit = options.audit
+    this.#feed = new FeedFollower(store, feedName, (raw) => this.#applyRaw(raw), options.log, {
+      failing: 'fastify-sso: cannot read the revocation feed from the store; revocations by other instances are delayed',
+      recovered: 'fastify-sso: revocation feed reachable again'
+    })
   }
 
   /** True while the feed cannot be read: revocations by other instances may be missing. */
   get failing (): boolean {
-    return this.#failing
+    return this.#feed.failing
   }
 
   /** Whether this session was logged out, or its user revoked after it was created. Synchronous. */
@@ -205,34 +207,23 @@ export class RevocationList {
 
   /** Reads revocations published since the last call (by any instance sharing the store). */
   async sync (): Promise<void> {
-    const { entries, cursor } = await this.#store.readFeed(feedName, this.#cursor)
-    this.#cursor = cursor
-    for (const raw of entries) {
-      try {
-        this.#apply(JSON.parse(raw) as FeedEntry)
-      } catch {
-        this.#log.warn('fastify-sso: ignored a malformed revocation feed entry')
-      }
+    await this.#feed.read()
+  }
+
+  #applyRaw (raw: string): void {
+    try {
+      this.#apply(JSON.parse(raw) as FeedEntry)
+    } catch {
+      this.#log.warn('fastify-sso: ignored a malformed revocation feed entry')
     }
   }
 
   /** Starts following the feed. */
   start (pollMs: number): void {
-    this.#timer = setInterval(() => {
-      if (this.#syncing) return // a slow store must not pile up reads
-      this.#syncing = true
-      this.sync().finally(() => { this.#syncing = false }).then(() => {
-        if (this.#failing) this.#log.info('fastify-sso: revocation feed reachable again')
-        this.#failing = false
-      }, (err: unknown) => {
-        if (!this.#failing) this.#log.error({ err }, 'fastify-sso: cannot read the revocation feed from the store; revocations by other instances are delayed')
-        this.#failing = true
-      })
-    }, pollMs)
-    this.#timer.unref()
+    this.#feed.start(pollMs)
   }
 
   stop (): void {
-    clearInterval(this.#timer)
+    this.#feed.stop()
   }
 }

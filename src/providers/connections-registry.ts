@@ -14,6 +14,7 @@
 import { ConnectionInvalidError, ConnectionLookupError, isSsoError } from '../errors.ts'
 import { randomId } from '../crypto.ts'
 import { describeLookup, validateConnection, type ConnectionLookup, type SsoConnection, type ValidConnection } from './connections-validate.ts'
+import { FeedFollower } from '../store/feed-follower.ts'
 import type { ProviderContext, ProviderInstance } from './provider.ts'
 
 /** How long `resolve` may take before the login is answered 503. */
@@ -56,16 +57,20 @@ export class ConnectionRegistry {
   /** Bumped by every invalidation: a `resolve` that started before one is not cached. */
   #generation = 0
   readonly #origin = randomId()
-  #cursor: string | null = null
-  #feedFailing = false
-  #polling = false
-  readonly #timer: NodeJS.Timeout
+  /** Invalidations published by the other instances sharing the store. */
+  readonly #feed: FeedFollower
 
   constructor (settings: RegistrySettings, context: ProviderContext) {
     this.#settings = settings
     this.#context = context
-    this.#timer = setInterval(() => { void this.#poll() }, invalidationPollMs)
-    this.#timer.unref()
+    this.#feed = new FeedFollower(context.store, feedName, (raw) => {
+      const entry = parseFeedEntry(raw)
+      if (entry && entry.origin !== this.#origin) this.drop(entry.id)
+    }, context.log, {
+      failing: 'fastify-sso: cannot read connection invalidations from the store; changed connections are picked up after cacheTtl',
+      recovered: 'fastify-sso: connection invalidation feed reachable again'
+    })
+    this.#feed.start(invalidationPollMs)
   }
 
   /** How many connections (and so provider instances, at most) are kept right now. */
@@ -166,7 +171,7 @@ export class ConnectionRegistry {
 
   /** Stops reading the feed and closes every instance (the app is closing). */
   async close (): Promise<void> {
-    clearInterval(this.#timer)
+    this.#feed.stop()
     const entries = [...this.#entries.values()]
     this.#entries.clear()
     this.#lookups.clear()
@@ -264,27 +269,6 @@ export class ConnectionRegistry {
     return instance.close().catch((err: unknown) => {
       this.#context.log.warn({ err, connectionId: entry.connection.id }, 'fastify-sso: closing a connection\'s provider failed')
     })
-  }
-
-  /** Applies invalidations published by the other instances sharing the store. */
-  async #poll (): Promise<void> {
-    if (this.#polling) return // a slow store must not pile up reads
-    this.#polling = true
-    try {
-      const { entries, cursor } = await this.#context.store.readFeed(feedName, this.#cursor)
-      this.#cursor = cursor
-      for (const raw of entries) {
-        const entry = parseFeedEntry(raw)
-        if (entry && entry.origin !== this.#origin) this.drop(entry.id)
-      }
-      if (this.#feedFailing) this.#context.log.info('fastify-sso: connection invalidation feed reachable again')
-      this.#feedFailing = false
-    } catch (err) {
-      if (!this.#feedFailing) this.#context.log.error({ err }, 'fastify-sso: cannot read connection invalidations from the store; changed connections are picked up after cacheTtl')
-      this.#feedFailing = true
-    } finally {
-      this.#polling = false
-    }
   }
 }
 
